@@ -1,0 +1,256 @@
+#include "mrcnn/config/validate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "mrcnn/common/error.h"
+#include "mrcnn/common/strings.h"
+
+namespace mrcnn::config {
+namespace {
+
+class Problems {
+ public:
+  void add(const std::string& key, const std::string& message) {
+    lines_.push_back("'" + key + "': " + message);
+  }
+
+  void one_of(const std::string& key, const std::string& value,
+              const std::vector<std::string>& allowed) {
+    if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return;
+    std::string message = "'" + value + "' is not one of " + join(allowed, ", ");
+    if (const std::string guess = closest_match(value, allowed); !guess.empty()) {
+      message += " (did you mean '" + guess + "'?)";
+    }
+    add(key, message);
+  }
+
+  template <class T>
+  void at_least(const std::string& key, T value, T minimum) {
+    if (!(value >= minimum)) add(key, "must be >= " + number(minimum) + ", got " + number(value));
+  }
+
+  void in_unit_interval(const std::string& key, double value) {
+    if (!(value >= 0.0 && value <= 1.0)) add(key, "must be within [0, 1], got " + number(value));
+  }
+
+  void positive(const std::string& key, double value) {
+    if (!(value > 0.0) || !std::isfinite(value)) add(key, "must be > 0, got " + number(value));
+  }
+
+  void raise_if_any() const {
+    if (lines_.empty()) return;
+    std::string message = "invalid config:";
+    for (const auto& line : lines_) message += "\n  " + line;
+    throw Error(message);
+  }
+
+ private:
+  template <class T>
+  static std::string number(T value) {
+    std::ostringstream out;
+    out << value;
+    return out.str();
+  }
+
+  std::vector<std::string> lines_;
+};
+
+void check_dataset(Problems& p, const std::string& key, const DatasetConfig& d) {
+  p.one_of(key + ".type", d.type, {"COCODataSet", "ImageFolder"});
+  p.in_unit_interval(key + ".empty_ratio", d.empty_ratio);
+}
+
+void check_sample_transform(Problems& p, const std::string& key, const SampleTransform& t) {
+  if (const auto* op = std::get_if<RandomResizeOp>(&t)) {
+    if (op->target_size.empty()) p.add(key + ".target_size", "needs at least one size");
+    for (const auto& size : op->target_size) {
+      const bool ok = (size.size() == 1 || size.size() == 2) &&
+                      std::all_of(size.begin(), size.end(), [](int64_t v) { return v > 0; });
+      if (!ok)
+        p.add(key + ".target_size", "each entry is [short_side] or [short_side, max_size] > 0");
+    }
+    p.one_of(key + ".interp", std::to_string(op->interp), {"0", "1", "2", "3", "4"});
+  } else if (const auto* resize = std::get_if<ResizeOp>(&t)) {
+    const auto& size = resize->target_size;
+    if (!(size.size() == 2 && size[0] > 0 && size[1] > 0)) {
+      p.add(key + ".target_size", "must be [short_side, max_size] > 0");
+    }
+    p.one_of(key + ".interp", std::to_string(resize->interp), {"0", "1", "2", "3", "4"});
+  } else if (const auto* flip = std::get_if<RandomFlipOp>(&t)) {
+    p.in_unit_interval(key + ".prob", flip->prob);
+  } else if (const auto* normalize = std::get_if<NormalizeImageOp>(&t)) {
+    if (normalize->mean.size() != 3) p.add(key + ".mean", "needs 3 values (R, G, B)");
+    if (normalize->std.size() != 3) p.add(key + ".std", "needs 3 values (R, G, B)");
+    for (double s : normalize->std) p.positive(key + ".std", s);
+  }
+}
+
+void check_reader(Problems& p, const std::string& key, const ReaderConfig& r) {
+  p.at_least<int64_t>(key + ".batch_size", r.batch_size, 1);
+  for (std::size_t i = 0; i < r.sample_transforms.size(); ++i) {
+    check_sample_transform(p, key + ".sample_transforms[" + std::to_string(i) + "]",
+                           r.sample_transforms[i]);
+  }
+  for (const auto& t : r.batch_transforms) {
+    p.at_least<int64_t>(key + ".batch_transforms.PadBatch.pad_to_stride",
+                        std::get<PadBatchOp>(t).pad_to_stride, 0);
+  }
+}
+
+void check_schedule(Problems& p, const Config& c) {
+  p.positive("LearningRate.base_lr", c.learning_rate.base_lr);
+  int piecewise = 0;
+  int warmup = 0;
+  for (const auto& scheduler : c.learning_rate.schedulers) {
+    if (const auto* s = std::get_if<PiecewiseDecay>(&scheduler)) {
+      ++piecewise;
+      p.positive("LearningRate.schedulers.PiecewiseDecay.gamma", s->gamma);
+      if (!std::is_sorted(s->milestones.begin(), s->milestones.end()) ||
+          std::adjacent_find(s->milestones.begin(), s->milestones.end()) != s->milestones.end()) {
+        p.add("LearningRate.schedulers.PiecewiseDecay.milestones", "must be strictly increasing");
+      }
+    } else if (const auto* w = std::get_if<LinearWarmup>(&scheduler)) {
+      ++warmup;
+      if (!(w->start_factor > 0.0 && w->start_factor <= 1.0)) {
+        p.add("LearningRate.schedulers.LinearWarmup.start_factor", "must be within (0, 1]");
+      }
+      p.at_least<int64_t>("LearningRate.schedulers.LinearWarmup.steps", w->steps, 0);
+    }
+  }
+  if (piecewise > 1) p.add("LearningRate.schedulers", "PiecewiseDecay given more than once");
+  if (warmup > 1) p.add("LearningRate.schedulers", "LinearWarmup given more than once");
+
+  const auto& builder = c.optimizer_builder;
+  p.one_of("OptimizerBuilder.optimizer.type", builder.optimizer.type, {"Momentum", "SGD"});
+  if (!(builder.optimizer.momentum >= 0.0 && builder.optimizer.momentum < 1.0)) {
+    p.add("OptimizerBuilder.optimizer.momentum", "must be within [0, 1)");
+  }
+  p.one_of("OptimizerBuilder.regularizer.type", builder.regularizer.type, {"L2"});
+  p.at_least("OptimizerBuilder.regularizer.factor", builder.regularizer.factor, 0.0);
+  p.at_least("OptimizerBuilder.clip_grad_by_norm", builder.clip_grad_by_norm, 0.0);
+}
+
+void check_model(Problems& p, const Config& c) {
+  p.one_of("architecture", c.architecture, {"MaskRCNN"});
+  p.one_of("metric", c.metric, {"COCO"});
+  p.at_least<int64_t>("num_classes", c.num_classes, 1);
+  p.one_of("MaskRCNN.backbone", c.mask_rcnn.backbone, {"ResNet"});
+  p.one_of("MaskRCNN.neck", c.mask_rcnn.neck, {"FPN"});
+  p.one_of("MaskRCNN.rpn_head", c.mask_rcnn.rpn_head, {"RPNHead"});
+  p.one_of("MaskRCNN.bbox_head", c.mask_rcnn.bbox_head, {"BBoxHead"});
+  p.one_of("MaskRCNN.mask_head", c.mask_rcnn.mask_head, {"MaskHead"});
+  p.one_of("MaskRCNN.bbox_post_process", c.mask_rcnn.bbox_post_process, {"BBoxPostProcess"});
+  p.one_of("MaskRCNN.mask_post_process", c.mask_rcnn.mask_post_process, {"MaskPostProcess"});
+
+  const auto& r = c.resnet;
+  p.one_of("ResNet.depth", std::to_string(r.depth), {"50", "101"});
+  p.one_of("ResNet.variant", r.variant, {"a", "b"});
+  p.one_of("ResNet.norm_type", r.norm_type, {"bn", "sync_bn", "gn"});
+  if (r.freeze_at < -1 || r.freeze_at > 3) p.add("ResNet.freeze_at", "must be within [-1, 3]");
+  if (r.num_stages != 4) p.add("ResNet.num_stages", "only 4 stages (res2..res5) are supported");
+  const bool fpn_levels = r.return_idx == std::vector<int64_t>{0, 1, 2, 3};
+  if (!fpn_levels) p.add("ResNet.return_idx", "the FPN needs [0, 1, 2, 3]");
+  p.at_least<int64_t>("ResNet.gn_groups", r.gn_groups, 1);
+
+  p.at_least<int64_t>("FPN.out_channel", c.fpn.out_channel, 1);
+  if (c.fpn.has_extra_convs) p.add("FPN.has_extra_convs", "only the max-pool P6 is supported");
+  if (c.fpn.extra_stage != 1)
+    p.add("FPN.extra_stage", "the recipe uses exactly one extra level (P6)");
+
+  const auto& a = c.rpn_head.anchor_generator;
+  if (a.anchor_sizes.size() != a.strides.size()) {
+    p.add("RPNHead.anchor_generator", "anchor_sizes and strides need one entry per level");
+  }
+  if (a.anchor_sizes.size() != 5) {
+    p.add("RPNHead.anchor_generator.anchor_sizes", "needs 5 levels (P2..P6)");
+  }
+  for (double ratio : a.aspect_ratios) p.positive("RPNHead.anchor_generator.aspect_ratios", ratio);
+  for (const auto& level : a.anchor_sizes) {
+    if (level.empty()) p.add("RPNHead.anchor_generator.anchor_sizes", "empty level");
+    for (double size : level) p.positive("RPNHead.anchor_generator.anchor_sizes", size);
+  }
+  for (double stride : a.strides) p.positive("RPNHead.anchor_generator.strides", stride);
+
+  const auto& t = c.rpn_head.rpn_target_assign;
+  p.at_least<int64_t>("RPNHead.rpn_target_assign.batch_size_per_im", t.batch_size_per_im, 1);
+  p.in_unit_interval("RPNHead.rpn_target_assign.fg_fraction", t.fg_fraction);
+  p.in_unit_interval("RPNHead.rpn_target_assign.negative_overlap", t.negative_overlap);
+  p.in_unit_interval("RPNHead.rpn_target_assign.positive_overlap", t.positive_overlap);
+  if (t.negative_overlap > t.positive_overlap) {
+    p.add("RPNHead.rpn_target_assign", "negative_overlap must not exceed positive_overlap");
+  }
+  for (const auto& [name, proposal] : {std::pair{"train_proposal", c.rpn_head.train_proposal},
+                                       std::pair{"test_proposal", c.rpn_head.test_proposal}}) {
+    const std::string key = std::string("RPNHead.") + name;
+    p.at_least(key + ".min_size", proposal.min_size, 0.0);
+    p.in_unit_interval(key + ".nms_thresh", proposal.nms_thresh);
+    p.at_least<int64_t>(key + ".pre_nms_top_n", proposal.pre_nms_top_n, 1);
+    p.at_least<int64_t>(key + ".post_nms_top_n", proposal.post_nms_top_n, 1);
+  }
+
+  for (const auto& [name, extractor] : {std::pair{"BBoxHead", c.bbox_head.roi_extractor},
+                                        std::pair{"MaskHead", c.mask_head.roi_extractor}}) {
+    const std::string key = std::string(name) + ".roi_extractor";
+    p.at_least<int64_t>(key + ".resolution", extractor.resolution, 1);
+    p.at_least<int64_t>(key + ".sampling_ratio", extractor.sampling_ratio, 0);
+  }
+  p.one_of("BBoxHead.head", c.bbox_head.head, {"TwoFCHead"});
+  p.one_of("BBoxHead.bbox_assigner", c.bbox_head.bbox_assigner, {"BBoxAssigner"});
+  if (c.bbox_head.bbox_weight.size() != 4) p.add("BBoxHead.bbox_weight", "needs 4 values");
+  for (double w : c.bbox_head.bbox_weight) p.positive("BBoxHead.bbox_weight", w);
+
+  const auto& b = c.bbox_assigner;
+  p.at_least<int64_t>("BBoxAssigner.batch_size_per_im", b.batch_size_per_im, 1);
+  p.in_unit_interval("BBoxAssigner.fg_fraction", b.fg_fraction);
+  p.in_unit_interval("BBoxAssigner.fg_thresh", b.fg_thresh);
+  p.in_unit_interval("BBoxAssigner.bg_thresh", b.bg_thresh);
+  if (b.bg_thresh > b.fg_thresh) p.add("BBoxAssigner", "bg_thresh must not exceed fg_thresh");
+  p.at_least<int64_t>("TwoFCHead.out_channel", c.two_fc_head.out_channel, 1);
+
+  p.one_of("BBoxPostProcess.decode", c.bbox_post_process.decode, {"RCNNBox"});
+  p.at_least<int64_t>("BBoxPostProcess.nms.keep_top_k", c.bbox_post_process.nms.keep_top_k, 1);
+  p.in_unit_interval("BBoxPostProcess.nms.score_threshold",
+                     c.bbox_post_process.nms.score_threshold);
+  p.in_unit_interval("BBoxPostProcess.nms.nms_threshold", c.bbox_post_process.nms.nms_threshold);
+
+  p.one_of("MaskHead.head", c.mask_head.head, {"MaskFeat"});
+  p.one_of("MaskHead.mask_assigner", c.mask_head.mask_assigner, {"MaskAssigner"});
+  if (c.mask_head.share_bbox_feat)
+    p.add("MaskHead.share_bbox_feat", "not supported by the FPN model");
+  p.at_least<int64_t>("MaskFeat.num_convs", c.mask_feat.num_convs, 0);
+  p.at_least<int64_t>("MaskFeat.out_channel", c.mask_feat.out_channel, 1);
+  p.at_least<int64_t>("MaskAssigner.mask_resolution", c.mask_assigner.mask_resolution, 1);
+  if (c.mask_assigner.mask_resolution != 2 * c.mask_head.roi_extractor.resolution) {
+    p.add("MaskAssigner.mask_resolution",
+          "must be twice MaskHead.roi_extractor.resolution (the head upsamples by 2)");
+  }
+  p.in_unit_interval("MaskPostProcess.binary_thresh", c.mask_post_process.binary_thresh);
+}
+
+}  // namespace
+
+void validate(const Config& c) {
+  Problems p;
+  const int devices = int(c.use_gpu) + int(c.use_xpu) + int(c.use_mlu) + int(c.use_npu);
+  if (devices > 1)
+    p.add("use_gpu", "at most one of use_gpu, use_xpu, use_mlu, use_npu may be true");
+  p.at_least<int64_t>("log_iter", c.log_iter, 1);
+  p.at_least<int64_t>("snapshot_epoch", c.snapshot_epoch, 1);
+  p.at_least<int64_t>("epoch", c.epoch, 1);
+  p.at_least<int64_t>("worker_num", c.worker_num, 0);
+  if (c.save_dir.empty()) p.add("save_dir", "must not be empty");
+
+  check_dataset(p, "TrainDataset", c.train_dataset);
+  check_dataset(p, "EvalDataset", c.eval_dataset);
+  check_dataset(p, "TestDataset", c.test_dataset);
+  check_reader(p, "TrainReader", c.train_reader);
+  check_reader(p, "EvalReader", c.eval_reader);
+  check_reader(p, "TestReader", c.test_reader);
+  check_schedule(p, c);
+  check_model(p, c);
+  p.raise_if_any();
+}
+
+}  // namespace mrcnn::config

@@ -1,0 +1,253 @@
+// The YAML config system: _BASE_ merging, -o overrides, type checks and error messages.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "mrcnn/common/error.h"
+#include "mrcnn/config/loader.h"
+
+namespace mrcnn::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A scratch folder of YAML files, removed after the test.
+class ConfigFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() /
+            ("mrcnn_config_" +
+             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const fs::path path = root_ / name;
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+    return path.string();
+  }
+
+  // The message of the mrcnn::Error that `f` throws; fails the test if it throws none.
+  template <class F>
+  static std::string error_of(F&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "expected an mrcnn::Error";
+    return {};
+  }
+
+  fs::path root_;
+};
+
+TEST_F(ConfigFiles, DefaultsFollowTheRecipe) {
+  const Config c = load_config(write("empty.yml", ""));
+  EXPECT_EQ(c.epoch, 12);
+  EXPECT_DOUBLE_EQ(c.learning_rate.base_lr, 0.01);
+  EXPECT_EQ(c.rpn_head.train_proposal.pre_nms_top_n, 2000);
+  EXPECT_EQ(c.rpn_head.test_proposal.pre_nms_top_n, 1000);
+  EXPECT_EQ(c.mask_head.roi_extractor.resolution, 14);
+  EXPECT_EQ(c.bbox_head.roi_extractor.resolution, 7);
+  EXPECT_FALSE(c.use_gpu);
+  EXPECT_EQ(c.config_name, "empty");
+  ASSERT_EQ(c.learning_rate.schedulers.size(), 2u);
+  EXPECT_EQ(std::get<PiecewiseDecay>(c.learning_rate.schedulers[0]).milestones,
+            (std::vector<int64_t>{8, 11}));
+}
+
+TEST_F(ConfigFiles, BasesMergeInOrderThenTheFileItself) {
+  write("b.yml", "epoch: 3\nLearningRate:\n  base_lr: 0.02\nsave_dir: from_b\n");
+  write("c.yml", "epoch: 5\nLearningRate:\n  schedulers:\n  - !LinearWarmup\n    steps: 10\n");
+  const std::string a = write("a.yml", "_BASE_: [b.yml, c.yml]\nsave_dir: from_a\n");
+  const Config c = load_config(a);
+  EXPECT_EQ(c.epoch, 5);                             // c overrides b
+  EXPECT_EQ(c.save_dir, "from_a");                   // the file overrides its bases
+  EXPECT_DOUBLE_EQ(c.learning_rate.base_lr, 0.02);   // maps merge key by key
+  ASSERT_EQ(c.learning_rate.schedulers.size(), 1u);  // lists replace
+  EXPECT_EQ(std::get<LinearWarmup>(c.learning_rate.schedulers[0]).steps, 10);
+}
+
+TEST_F(ConfigFiles, BaseAsStringRelativeToTheIncludingFile) {
+  write("common/runtime.yml", "log_iter: 7\n");
+  write("models/_base_/model.yml", "_BASE_: ../../common/runtime.yml\nnum_classes: 3\n");
+  const Config c = load_config(write("models/top.yml", "_BASE_: '_base_/model.yml'\n"));
+  EXPECT_EQ(c.log_iter, 7);
+  EXPECT_EQ(c.num_classes, 3);
+  EXPECT_EQ(c.config_name, "top");
+}
+
+TEST_F(ConfigFiles, IncludeCycleIsReported) {
+  write("x.yml", "_BASE_: y.yml\n");
+  write("y.yml", "_BASE_: [x.yml]\n");
+  const std::string message = error_of([&] { load_config((root_ / "x.yml").string()); });
+  EXPECT_NE(message.find("cycle"), std::string::npos) << message;
+  EXPECT_NE(message.find("x.yml -> y.yml -> x.yml"), std::string::npos) << message;
+}
+
+TEST_F(ConfigFiles, OverridesUseTheTypeOfTheKey) {
+  const Config c = load_config(
+      write("t.yml", "epoch: 4\n"),
+      {"RPNHead.train_proposal.pre_nms_top_n=500", "use_gpu=True", "LearningRate.base_lr=1",
+       "weights=out/model_final", "RPNHead.anchor_generator.aspect_ratios=[1.0, 3]"});
+  EXPECT_EQ(c.rpn_head.train_proposal.pre_nms_top_n, 500);
+  EXPECT_EQ(c.rpn_head.train_proposal.post_nms_top_n, 1000);  // siblings untouched
+  EXPECT_TRUE(c.use_gpu);
+  EXPECT_DOUBLE_EQ(c.learning_rate.base_lr, 1.0);
+  EXPECT_EQ(c.weights, "out/model_final");
+  EXPECT_EQ(c.rpn_head.anchor_generator.aspect_ratios, (std::vector<double>{1.0, 3.0}));
+  EXPECT_EQ(c.epoch, 4);
+}
+
+TEST_F(ConfigFiles, ListInAFileReplacesTheDefaultList) {
+  const Config c = load_config(write("l.yml",
+                                     "EvalReader:\n"
+                                     "  sample_transforms:\n"
+                                     "  - Decode: {}\n"
+                                     "  - Resize: {target_size: [512, 853], interp: 1}\n"));
+  ASSERT_EQ(c.eval_reader.sample_transforms.size(), 2u);
+  const auto& resize = std::get<ResizeOp>(c.eval_reader.sample_transforms[1]);
+  EXPECT_EQ(resize.target_size, (std::vector<int64_t>{512, 853}));
+  EXPECT_EQ(resize.interp, 1);
+  EXPECT_TRUE(resize.keep_ratio);  // unspecified keys of an entry take their defaults
+  EXPECT_EQ(c.eval_reader.batch_transforms.size(), 1u);  // untouched lists stay
+}
+
+TEST_F(ConfigFiles, WrongTypeInAnOverrideNamesKeyAndValue) {
+  const std::string message = error_of([&] { load_config(write("t.yml", ""), {"epoch=abc"}); });
+  EXPECT_NE(message.find("-o epoch=abc"), std::string::npos) << message;
+  EXPECT_NE(message.find("'epoch'"), std::string::npos) << message;
+  EXPECT_NE(message.find("expected an integer"), std::string::npos) << message;
+
+  const std::string fractional =
+      error_of([&] { load_config(write("u.yml", ""), {"TrainReader.batch_size=1.5"}); });
+  EXPECT_NE(fractional.find("'TrainReader.batch_size'"), std::string::npos) << fractional;
+}
+
+TEST_F(ConfigFiles, WrongTypeInAFileNamesFileAndLine) {
+  const std::string path = write("w.yml", "epoch: 2\nuse_gpu: maybe\n");
+  const std::string message = error_of([&] { load_config(path); });
+  EXPECT_NE(message.find(path + ":2:"), std::string::npos) << message;
+  EXPECT_NE(message.find("expected true or false, got 'maybe'"), std::string::npos) << message;
+
+  const std::string list_path = write("v.yml", "ResNet:\n  return_idx: 3\n");
+  const std::string list_message = error_of([&] { load_config(list_path); });
+  EXPECT_NE(list_message.find(list_path + ":2:"), std::string::npos) << list_message;
+  EXPECT_NE(list_message.find("expected a list"), std::string::npos) << list_message;
+}
+
+TEST_F(ConfigFiles, UnknownKeySuggestsTheClosestOne) {
+  const std::string path = write("k.yml", "epoch: 2\nLearningRate:\n  base_lrr: 0.1\n");
+  const std::string message = error_of([&] { load_config(path); });
+  EXPECT_NE(message.find(path + ":3:3"), std::string::npos) << message;
+  EXPECT_NE(message.find("unknown key 'LearningRate.base_lrr' (did you mean 'base_lr'?)"),
+            std::string::npos)
+      << message;
+
+  const std::string top = error_of([&] { load_config(path, {"learningrate.base_lr=0.1"}); });
+  EXPECT_NE(top.find("unknown key"), std::string::npos) << top;
+
+  const std::string nested =
+      error_of([&] { load_config(write("ok.yml", ""), {"TrainReader.batchsize=2"}); });
+  EXPECT_NE(nested.find("did you mean 'batch_size'?"), std::string::npos) << nested;
+
+  const std::string far = error_of([&] { load_config(write("f.yml", "zzzzzz: 1\n")); });
+  EXPECT_NE(far.find("valid keys here:"), std::string::npos) << far;
+}
+
+TEST_F(ConfigFiles, UnknownTransformSuggestsTheClosestOne) {
+  const std::string path =
+      write("tr.yml", "TrainReader:\n  sample_transforms:\n  - RandomFlp: {}\n");
+  const std::string message = error_of([&] { load_config(path); });
+  EXPECT_NE(message.find("did you mean 'RandomFlip'?"), std::string::npos) << message;
+  EXPECT_NE(message.find(path + ":3:"), std::string::npos) << message;
+}
+
+TEST_F(ConfigFiles, MissingFilesAreNamed) {
+  const std::string missing = (root_ / "nope.yml").string();
+  const std::string message = error_of([&] { load_config(missing); });
+  EXPECT_NE(message.find(missing), std::string::npos) << message;
+  EXPECT_NE(message.find("cannot open"), std::string::npos) << message;
+
+  const std::string parent = write("p.yml", "epoch: 1\n_BASE_: [gone.yml]\n");
+  const std::string base_message = error_of([&] { load_config(parent); });
+  EXPECT_NE(base_message.find("gone.yml"), std::string::npos) << base_message;
+  EXPECT_NE(base_message.find("included from " + parent + ":2"), std::string::npos) << base_message;
+}
+
+TEST_F(ConfigFiles, YamlSyntaxErrorsGiveFileAndLine) {
+  const std::string path =
+      write("s.yml", "epoch: 2\nLearningRate:\n  base_lr: [0.1\nlog_iter: 3\n");
+  const std::string message = error_of([&] { load_config(path); });
+  EXPECT_NE(message.find(path + ":"), std::string::npos) << message;
+  EXPECT_NE(message.find("YAML syntax error"), std::string::npos) << message;
+
+  const std::string tabs = write("tab.yml", "a: 1\n b: 2\n");
+  const std::string tab_message = error_of([&] { load_config(tabs); });
+  EXPECT_NE(tab_message.find(tabs + ":2:"), std::string::npos) << tab_message;
+}
+
+TEST_F(ConfigFiles, DatasetClassComesFromTheTag) {
+  const Config c = load_config(write("d.yml",
+                                     "TestDataset:\n"
+                                     "  !COCODataSet\n"
+                                     "    anno_path: a.json\n"
+                                     "TrainDataset:\n"
+                                     "  dataset_dir: dataset/shapes\n"));
+  EXPECT_EQ(c.test_dataset.type, "COCODataSet");
+  EXPECT_EQ(c.test_dataset.anno_path, "a.json");
+  EXPECT_EQ(c.train_dataset.type, "COCODataSet");
+  EXPECT_EQ(c.train_dataset.image_dir, "train2017");  // untagged maps merge
+  EXPECT_EQ(c.train_dataset.dataset_dir, "dataset/shapes");
+
+  const std::string bad =
+      error_of([&] { load_config(write("e.yml", "EvalDataset: !CocoDataset {}\n")); });
+  EXPECT_NE(bad.find("did you mean 'COCODataSet'?"), std::string::npos) << bad;
+}
+
+TEST_F(ConfigFiles, ValidationNamesKeyAndSuggests) {
+  const std::string message =
+      error_of([&] { load_config(write("n.yml", ""), {"ResNet.norm_type=bx"}); });
+  EXPECT_NE(
+      message.find("'ResNet.norm_type': 'bx' is not one of bn, sync_bn, gn (did you mean 'bn'?)"),
+      std::string::npos)
+      << message;
+  const std::string two = error_of([&] {
+    load_config(write("m.yml", ""), {"use_gpu=true", "use_npu=true"});
+  });
+  EXPECT_NE(two.find("at most one of use_gpu"), std::string::npos) << two;
+}
+
+TEST_F(ConfigFiles, MalformedOverrides) {
+  const std::string message = error_of([&] { load_config(write("o.yml", ""), {"epoch"}); });
+  EXPECT_NE(message.find("expected key=value"), std::string::npos) << message;
+  const std::string empty =
+      error_of([&] { load_config(write("q.yml", ""), {"LearningRate..base_lr=1"}); });
+  EXPECT_NE(empty.find("empty component"), std::string::npos) << empty;
+}
+
+TEST_F(ConfigFiles, PrintedConfigReadsBackToTheSameConfig) {
+  const Config original =
+      load_config(write("r.yml", "epoch: 3\nTestDataset: !COCODataSet {anno_path: x.json}\n"),
+                  {"LearningRate.base_lr=0.000123",
+                   "RPNHead.anchor_generator.anchor_sizes=[[16], [32, 48], [64], [128], [256]]",
+                   "pretrain_weights="});
+  const std::string printed = to_yaml(original);
+  EXPECT_NE(printed.find("!PiecewiseDecay"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("- Decode: {}"), std::string::npos) << printed;
+
+  Config reread;
+  apply_config_file(reread, write("printed.yml", printed));
+  EXPECT_EQ(to_yaml(reread), printed);
+  EXPECT_DOUBLE_EQ(reread.learning_rate.base_lr, 0.000123);
+  EXPECT_EQ(reread.test_dataset.type, "COCODataSet");
+}
+
+}  // namespace
+}  // namespace mrcnn::config

@@ -1,0 +1,14 @@
+// One function per subcommand file: each adds its subcommand to the app and, when that
+// subcommand is chosen, stores its exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace mrcnn::cli {
+
+void add_env_command(CLI::App& app, int& exit_code);
+void add_train_command(CLI::App& app, int& exit_code);
+// eval, infer, coco-eval, make-shapes, bench: options defined, work still to come.
+void add_pending_commands(CLI::App& app, int& exit_code);
+
+}  // namespace mrcnn::cli

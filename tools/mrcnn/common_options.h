@@ -1,0 +1,35 @@
+// Options shared by the subcommands: the config (-c, -o) and the device (--device).
+#pragma once
+
+#include <c10/core/Device.h>
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "mrcnn/config/config.h"
+
+namespace mrcnn::cli {
+
+// Exit codes: 0 success, 1 bad input (config, files, device), 2 not implemented yet.
+inline constexpr int kExitBadInput = 1;
+inline constexpr int kExitNotImplemented = 2;
+
+struct ConfigOptions {
+  std::string config_path;
+  std::vector<std::string> overrides;
+  std::string device;
+};
+
+void add_config_options(CLI::App& command, ConfigOptions& options);
+void add_device_option(CLI::App& command, std::string& device);
+
+config::Config load_config(const ConfigOptions& options);
+
+// --device, else the config's device flags; checked for availability. Prints nothing.
+c10::Device select_device(const ConfigOptions& options, const config::Config& config);
+
+// What an unfinished subcommand says; it never pretends to have done its job.
+int not_implemented(const std::string& command);
+
+}  // namespace mrcnn::cli
