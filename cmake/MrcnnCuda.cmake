@@ -21,6 +21,8 @@ if(NOT MRCNN_WITH_CUDA STREQUAL "OFF")
   endif()
   check_language(CUDA)
   if(CMAKE_CUDA_COMPILER)
+    # Architectures come from TORCH_CUDA_ARCH_LIST through Torch's flags; CMake adds none.
+    set(CMAKE_CUDA_ARCHITECTURES OFF)
     enable_language(CUDA)
     set(MRCNN_CUDA_ENABLED ON)
   elseif(MRCNN_WITH_CUDA STREQUAL "ON")

@@ -59,18 +59,6 @@ void add_pending_commands(CLI::App& app, int& exit_code) {
   add_config_driven(app, exit_code, "bench", "Time the model's training and inference steps",
                     [](CLI::App&, PendingOptions&) {});
 
-  auto* coco_eval =
-      app.add_subcommand("coco-eval", "Score a COCO results file against ground truth");
-  auto ce = std::make_shared<PendingOptions>();
-  coco_eval->add_option("--ann", ce->annotations, "ground-truth instances json")->required();
-  coco_eval->add_option("--res", ce->results, "results json (bbox.json, mask.json)")->required();
-  coco_eval->add_option("--type", ce->type, "bbox or segm")
-      ->required()
-      ->check(CLI::IsMember({"bbox", "segm"}));
-  coco_eval->add_flag("--classwise", ce->classwise, "per-category AP");
-  coco_eval->add_option("--stats-json", ce->stats_json, "write the stats as json");
-  coco_eval->callback([&exit_code] { exit_code = not_implemented("coco-eval"); });
-
   auto* shapes = app.add_subcommand("make-shapes", "Generate the synthetic COCO-layout shapes set");
   auto ms = std::make_shared<PendingOptions>();
   shapes->add_option("--out", ms->out_dir, "output folder")->required();

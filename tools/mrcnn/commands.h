@@ -8,7 +8,8 @@ namespace mrcnn::cli {
 
 void add_env_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
-// eval, infer, coco-eval, make-shapes, bench: options defined, work still to come.
+void add_coco_eval_command(CLI::App& app, int& exit_code);
+// eval, infer, make-shapes, bench: options defined, work still to come.
 void add_pending_commands(CLI::App& app, int& exit_code);
 
 }  // namespace mrcnn::cli

@@ -1,0 +1,29 @@
+// Pieces of the COCO json reader shared by the annotation and the results readers.
+#pragma once
+
+#include <string>
+
+#include "mrcnn/data/coco.h"
+#include "mrcnn/io/json_reader.h"
+
+namespace mrcnn::data::detail {
+
+namespace od = simdjson::ondemand;
+
+// The value of a simdjson result, or an mrcnn::Error naming the record (and the byte offset).
+template <class T>
+T checked(simdjson::simdjson_result<T> result, const io::JsonReader& reader,
+          const std::string& record, od::document& document) {
+  T value;
+  if (const auto error = std::move(result).get(value); error != simdjson::SUCCESS) {
+    reader.fail(record, "", error, document);
+  }
+  return value;
+}
+
+// A "segmentation" value: a list of polygons (each at least 3 points, an even number of
+// finite coordinates) or an RLE object with "size" and string or list "counts".
+void parse_segmentation(od::value value, const io::JsonReader& reader, od::document& doc,
+                        const std::string& where, Segmentation& segmentation);
+
+}  // namespace mrcnn::data::detail

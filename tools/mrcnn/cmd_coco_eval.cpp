@@ -1,0 +1,66 @@
+// `mrcnn coco-eval --ann GT.json --res RES.json --type bbox|segm [--classwise] [--stats-json F]`
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "mrcnn/data/coco.h"
+#include "mrcnn/evaluation/coco_eval.h"
+#include "mrcnn/evaluation/coco_eval_report.h"
+
+namespace mrcnn::cli {
+namespace {
+
+struct CocoEvalOptions {
+  std::string annotations;
+  std::string results;
+  std::string type;
+  bool classwise = false;
+  std::string stats_json;
+  int threads = 0;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int run_coco_eval(const CocoEvalOptions& options) {
+  const auto type = evaluation::parse_iou_type(options.type);
+  auto start = std::chrono::steady_clock::now();
+  const data::CocoDataset gt = data::load_coco(options.annotations);
+  std::cerr << "loaded " << gt.images.size() << " images, " << gt.annotations.size()
+            << " annotations in " << seconds_since(start) << " s\n";
+  start = std::chrono::steady_clock::now();
+  const auto detections = evaluation::load_results(options.results, gt, type);
+  std::cerr << "loaded " << detections.size() << " results in " << seconds_since(start) << " s\n";
+  start = std::chrono::steady_clock::now();
+  const evaluation::EvalResult result = evaluation::evaluate(gt, detections, type, options.threads);
+  std::cerr << "evaluated (" << evaluation::iou_type_name(type) << ") in " << seconds_since(start)
+            << " s\n";
+  std::cout << result.summary();
+  if (options.classwise) std::cout << result.per_category_table(gt);
+  if (!options.stats_json.empty()) {
+    evaluation::write_stats_json(options.stats_json, result, gt, options.classwise);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_coco_eval_command(CLI::App& app, int& exit_code) {
+  auto* command = app.add_subcommand("coco-eval", "Score a COCO results file against ground truth");
+  auto options = std::make_shared<CocoEvalOptions>();
+  command->add_option("--ann", options->annotations, "ground-truth instances json")->required();
+  command->add_option("--res", options->results, "results json (bbox.json, mask.json)")->required();
+  command->add_option("--type", options->type, "bbox or segm")
+      ->required()
+      ->check(CLI::IsMember({"bbox", "segm"}));
+  command->add_flag("--classwise", options->classwise, "also per-category AP");
+  command->add_option("--stats-json", options->stats_json,
+                      "write the 12 stats (and per-category APs) as json");
+  command->add_option("--threads", options->threads, "worker threads (0: all cores)")
+      ->default_val(0);
+  command->callback([&exit_code, options] { exit_code = run_coco_eval(*options); });
+}
+
+}  // namespace mrcnn::cli
