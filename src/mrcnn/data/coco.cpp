@@ -318,8 +318,11 @@ CocoDataset parse_padded(const simdjson::padded_string& text, const std::string&
   }
   reader.set_document(&doc);
   od::object root;
-  if (doc.get_object().get(root) != simdjson::SUCCESS)
+  if (const auto error = doc.get_object().get(root); error == simdjson::INCORRECT_TYPE) {
     reader.fail("", "the top level must be a JSON object");
+  } else if (error != simdjson::SUCCESS) {
+    reader.fail("", "", error, doc);
+  }
   bool has_images = false, has_categories = false;
   for (auto field : root) {
     od::field f = checked(std::move(field), reader, "", doc);

@@ -29,8 +29,10 @@ std::vector<RawResult> read_raw(const simdjson::padded_string& text, const std::
   }
   reader.set_document(&doc);
   od::array array;
-  if (doc.get_array().get(array) != simdjson::SUCCESS) {
+  if (const auto error = doc.get_array().get(array); error == simdjson::INCORRECT_TYPE) {
     reader.fail("", "a results file must be a JSON list of detections");
+  } else if (error != simdjson::SUCCESS) {
+    reader.fail("", "", error, doc);
   }
   std::vector<RawResult> out;
   for (auto element : array) {
