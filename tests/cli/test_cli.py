@@ -52,9 +52,16 @@ def test_train_is_pending_but_checks_config_and_device_first():
     assert "not implemented yet" in result.stderr
 
 
-def test_other_commands_not_implemented_exit_2(tmp_path):
-    assert run("coco-eval", "--ann", "a.json", "--res", "b.json", "--type", "bbox").returncode == 2
-    assert run("make-shapes", "--out", str(tmp_path)).returncode == 2
+def test_make_shapes_rejects_a_bad_size(tmp_path):
+    result = run("make-shapes", "--out", str(tmp_path), "--size", "big")
+    assert result.returncode == 1
+    assert "--size" in result.stderr
+
+
+def test_coco_eval_with_a_missing_file_names_it(tmp_path):
+    result = run("coco-eval", "--ann", str(tmp_path / "gt.json"), "--res", "r.json", "--type", "bbox")
+    assert result.returncode == 1
+    assert "gt.json" in result.stderr
 
 
 def test_print_config_shows_merged_values():

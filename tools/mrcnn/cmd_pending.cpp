@@ -11,11 +11,10 @@ namespace {
 struct PendingOptions {
   ConfigOptions config;
   std::string device;
-  std::string weights, output, annotations, results, type, stats_json, out_dir, size;
+  std::string weights, output;
   std::string infer_img, infer_dir;
   double draw_threshold = 0.5;
   bool classwise = false, json_eval = false, save_results = false;
-  int64_t train_images = 0, val_images = 0, seed = 0;
 };
 
 // Config-driven commands validate their config and device before admitting they are pending,
@@ -58,15 +57,6 @@ void add_pending_commands(CLI::App& app, int& exit_code) {
       });
   add_config_driven(app, exit_code, "bench", "Time the model's training and inference steps",
                     [](CLI::App&, PendingOptions&) {});
-
-  auto* shapes = app.add_subcommand("make-shapes", "Generate the synthetic COCO-layout shapes set");
-  auto ms = std::make_shared<PendingOptions>();
-  shapes->add_option("--out", ms->out_dir, "output folder")->required();
-  shapes->add_option("--train", ms->train_images, "training images")->default_val(200);
-  shapes->add_option("--val", ms->val_images, "validation images")->default_val(50);
-  shapes->add_option("--seed", ms->seed, "random seed")->default_val(0);
-  shapes->add_option("--size", ms->size, "image size WxH")->default_val("320x320");
-  shapes->callback([&exit_code] { exit_code = not_implemented("make-shapes"); });
 }
 
 }  // namespace mrcnn::cli

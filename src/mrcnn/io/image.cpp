@@ -1,0 +1,186 @@
+#include "mrcnn/io/image.h"
+
+#include <png.h>
+#include <turbojpeg.h>
+
+#include <ATen/ATen.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "mrcnn/common/error.h"
+#include "mrcnn/common/strings.h"
+
+namespace mrcnn::io {
+namespace {
+
+struct TjDeleter {
+  void operator()(void* handle) const { tjDestroy(handle); }
+};
+using TjHandle = std::unique_ptr<void, TjDeleter>;
+
+[[noreturn]] void fail(const std::string& name, const std::string& message) {
+  throw Error(ErrorLocation{.file = name}, message);
+}
+
+bool is_jpeg(std::span<const uint8_t> b) {
+  return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
+}
+bool is_png(std::span<const uint8_t> b) {
+  static const uint8_t kMagic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  return b.size() >= 8 && std::memcmp(b.data(), kMagic, 8) == 0;
+}
+
+at::Tensor decode_jpeg(std::span<const uint8_t> bytes, const std::string& name) {
+  TjHandle handle(tjInitDecompress());
+  if (!handle) fail(name, "cannot initialise the JPEG decoder");
+  int width = 0, height = 0, subsampling = 0, colorspace = 0;
+  auto* data = const_cast<unsigned char*>(bytes.data());
+  const auto size = static_cast<unsigned long>(bytes.size());
+  if (tjDecompressHeader3(handle.get(), data, size, &width, &height, &subsampling, &colorspace) !=
+      0) {
+    fail(name, std::string("corrupt JPEG header: ") + tjGetErrorStr2(handle.get()));
+  }
+  const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
+  at::Tensor out = at::empty({height, width, cmyk ? 4 : 3}, at::kByte);
+  const int status = tjDecompress2(handle.get(), data, size, out.data_ptr<uint8_t>(), width, 0,
+                                   height, cmyk ? TJPF_CMYK : TJPF_RGB, TJFLAG_ACCURATEDCT);
+  if (status != 0) {
+    const std::string why = tjGetErrorStr2(handle.get());
+    // Warnings (e.g. extraneous bytes before a marker) leave a complete image, and COCO itself
+    // has such files; a file cut short does not.
+    const bool warning = tjGetErrorCode(handle.get()) == TJERR_WARNING;
+    if (!warning || why.find("Premature end") != std::string::npos)
+      fail(name, "corrupt or truncated JPEG: " + why);
+  }
+  if (cmyk) {
+    // Adobe CMYK JPEGs store inverted ink values: R = C * K / 255 in stored units.
+    at::Tensor ink = out.to(at::kInt);
+    at::Tensor k = ink.select(2, 3).unsqueeze(2);
+    out = ((ink.narrow(2, 0, 3) * k + 127) / 255).to(at::kByte).contiguous();
+  }
+  return out;
+}
+
+at::Tensor decode_png(std::span<const uint8_t> bytes, const std::string& name) {
+  png_image image;
+  std::memset(&image, 0, sizeof(image));
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(&image, bytes.data(), bytes.size())) {
+    const std::string why = image.message;
+    png_image_free(&image);
+    fail(name, "corrupt PNG: " + why);
+  }
+  // libpng converts grayscale and palette input; alpha is composited onto black. 16-bit files
+  // are read as 16-bit values and scaled to 8 bits (as OpenCV does), not gamma-converted.
+  const bool sixteen_bit = (image.format & PNG_FORMAT_FLAG_LINEAR) != 0;
+  image.format = sixteen_bit ? PNG_FORMAT_LINEAR_RGB : PNG_FORMAT_RGB;
+  const int64_t h = image.height, w = image.width;
+  at::Tensor out = at::empty({h, w, 3}, sixteen_bit ? at::kShort : at::kByte);
+  png_color black{0, 0, 0};
+  if (!png_image_finish_read(&image, &black, out.data_ptr(), 0, nullptr)) {
+    const std::string why = image.message;
+    png_image_free(&image);
+    fail(name, "corrupt or truncated PNG: " + why);
+  }
+  if (sixteen_bit) {
+    // uint16 stored in an int16 tensor: widen, then round v * 255 / 65535.
+    const at::Tensor wide = out.to(at::kInt).bitwise_and(0xFFFF);
+    out = ((wide * 255 + 32767) / 65535).to(at::kByte);
+  }
+  return out;
+}
+
+at::Tensor to_cpu_rgb(const at::Tensor& rgb) {
+  TORCH_CHECK(rgb.dim() == 3 && rgb.size(2) == 3 && rgb.scalar_type() == at::kByte,
+              "expected a uint8 [H, W, 3] image, got ", rgb.sizes(), " ", rgb.scalar_type());
+  return rgb.to(at::kCPU).contiguous();
+}
+
+}  // namespace
+
+at::Tensor decode_image(std::span<const uint8_t> bytes, const std::string& name) {
+  if (is_jpeg(bytes)) return decode_jpeg(bytes, name);
+  if (is_png(bytes)) return decode_png(bytes, name);
+  fail(name, bytes.empty() ? "empty image file" : "not a JPEG or PNG file");
+}
+
+at::Tensor decode_image_file(const std::string& path) {
+  return decode_image(read_file_bytes(path), path);
+}
+
+std::vector<uint8_t> encode_jpeg(const at::Tensor& rgb, int quality) {
+  const at::Tensor image = to_cpu_rgb(rgb);
+  TjHandle handle(tjInitCompress());
+  TORCH_CHECK(handle, "cannot initialise the JPEG encoder");
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  const int status =
+      tjCompress2(handle.get(), image.data_ptr<uint8_t>(), static_cast<int>(image.size(1)), 0,
+                  static_cast<int>(image.size(0)), TJPF_RGB, &buffer, &size, TJSAMP_420, quality,
+                  TJFLAG_ACCURATEDCT);
+  std::unique_ptr<unsigned char, void (*)(unsigned char*)> owned(buffer, tjFree);
+  TORCH_CHECK(status == 0, "JPEG encoding failed: ", tjGetErrorStr2(handle.get()));
+  return std::vector<uint8_t>(buffer, buffer + size);
+}
+
+std::vector<uint8_t> encode_png(const at::Tensor& rgb) {
+  const at::Tensor image = to_cpu_rgb(rgb);
+  png_image png;
+  std::memset(&png, 0, sizeof(png));
+  png.version = PNG_IMAGE_VERSION;
+  png.width = static_cast<png_uint_32>(image.size(1));
+  png.height = static_cast<png_uint_32>(image.size(0));
+  png.format = PNG_FORMAT_RGB;
+  png_alloc_size_t size = 0;
+  TORCH_CHECK(
+      png_image_write_to_memory(&png, nullptr, &size, 0, image.data_ptr<uint8_t>(), 0, nullptr),
+      "PNG encoding failed: ", png.message);
+  std::vector<uint8_t> out(size);
+  TORCH_CHECK(
+      png_image_write_to_memory(&png, out.data(), &size, 0, image.data_ptr<uint8_t>(), 0, nullptr),
+      "PNG encoding failed: ", png.message);
+  out.resize(size);
+  return out;
+}
+
+void write_image_file(const at::Tensor& rgb, const std::string& path, int jpeg_quality) {
+  const std::string extension = to_lower(std::filesystem::path(path).extension().string());
+  if (extension == ".png") {
+    write_file_atomically(path, encode_png(rgb));
+  } else if (extension == ".jpg" || extension == ".jpeg") {
+    write_file_atomically(path, encode_jpeg(rgb, jpeg_quality));
+  } else {
+    fail(path, "unknown image extension (use .jpg, .jpeg or .png)");
+  }
+}
+
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file) fail(path, "cannot open file");
+  const std::streamsize size = file.tellg();
+  std::vector<uint8_t> bytes(static_cast<std::size_t>(std::max<std::streamsize>(size, 0)));
+  file.seekg(0);
+  if (!file.read(reinterpret_cast<char*>(bytes.data()), size)) fail(path, "cannot read file");
+  return bytes;
+}
+
+void write_file_atomically(const std::string& path, std::span<const uint8_t> bytes) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    if (!file) fail(temporary, "cannot create file");
+    file.write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    file.flush();
+    if (!file) fail(temporary, "cannot write file (disk full?)");
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) fail(path, "cannot move the finished file into place: " + error.message());
+}
+
+}  // namespace mrcnn::io
