@@ -19,6 +19,16 @@ def _polygon(rng, cx, cy, radius, points):
     return [round(float(v), 2) for v in xy.reshape(-1)]
 
 
+def uncompressed(bitmap):
+    """COCO's uncompressed RLE counts of a mask (column-major runs, starting with zeros)."""
+    flat = np.asarray(bitmap, dtype=np.uint8).flatten(order="F")
+    change = np.flatnonzero(np.diff(flat)) + 1
+    counts = np.diff(np.concatenate([[0], change, [flat.size]]))
+    if flat.size and flat[0]:
+        counts = np.concatenate([[0], counts])
+    return [int(c) for c in counts]
+
+
 def _rle_json(rle):
     return {"size": list(rle["size"]), "counts": rle["counts"].decode("ascii")}
 
@@ -51,16 +61,7 @@ def make_ground_truth(rng, num_images, objects_per_image, size_range=(96, 360), 
             segmentation = parts
             if crowd and rng.uniform() < 0.5:
                 # crowd regions as uncompressed RLE, as in COCO
-                bitmap = mask_utils.decode(rle)
-                flat = bitmap.flatten(order="F")
-                counts, value, run = [], 0, 0
-                for pixel in flat:
-                    if pixel != value:
-                        counts.append(run)
-                        run, value = 0, pixel
-                    run += 1
-                counts.append(run)
-                segmentation = {"size": [h, w], "counts": [int(c) for c in counts]}
+                segmentation = {"size": [h, w], "counts": uncompressed(mask_utils.decode(rle))}
             annotations.append({"id": ann_id, "image_id": image_id,
                                 "category_id": int(rng.choice(used_categories)),
                                 "bbox": bbox, "area": area, "iscrowd": crowd,

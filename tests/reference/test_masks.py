@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
+from coco_synth import uncompressed
+
 MASK_TOOL = os.environ.get("MRCNN_MASK_TOOL", "build/tests/mask_tool")
 
 
@@ -35,18 +37,6 @@ def awkward_polygons(rng, h, w):
     polys.append([[x for i in range(200) for x in (w / 2 + (w / 3) * math.cos(i * 0.0314),
                                                    h / 2 + (h / 3) * math.sin(i * 0.0314))]])
     return polys
-
-
-def uncompressed(bitmap):
-    flat = bitmap.flatten(order="F")
-    counts, value, run = [], 0, 0
-    for pixel in flat:
-        if pixel != value:
-            counts.append(run)
-            run, value = 0, pixel
-        run += 1
-    counts.append(run)
-    return counts
 
 
 @pytest.fixture(scope="module", params=[(37, 53, 1), (120, 80, 2), (1, 7, 3)])

@@ -181,7 +181,8 @@ using io::JsonReader;
 
 // {"size": [h, w], "counts": "..." | [...]}
 static void parse_rle(od::object object, const JsonReader& reader, od::document& doc,
-                      const std::string& where, Segmentation& segmentation) {
+                      const std::string& where, Segmentation& segmentation,
+                      bool decode_compressed) {
   std::optional<std::vector<double>> size;
   std::optional<std::string> compressed;
   std::optional<std::vector<uint32_t>> counts;
@@ -218,7 +219,12 @@ static void parse_rle(od::object object, const JsonReader& reader, od::document&
   try {
     if (compressed) {
       segmentation.kind = Segmentation::Kind::kRle;
-      segmentation.rle = structures::rle_from_string(*compressed, h, w);
+      if (decode_compressed) {
+        segmentation.rle = structures::rle_from_string(*compressed, h, w);
+      } else {
+        segmentation.rle = structures::Rle{h, w, {}};
+        segmentation.undecoded_counts = std::move(*compressed);
+      }
     } else {
       segmentation.kind = Segmentation::Kind::kUncompressedRle;
       segmentation.rle = structures::Rle{h, w, std::move(*counts)};
@@ -230,10 +236,12 @@ static void parse_rle(od::object object, const JsonReader& reader, od::document&
 }
 
 void parse_segmentation(od::value value, const JsonReader& reader, od::document& doc,
-                        const std::string& where, Segmentation& segmentation) {
+                        const std::string& where, Segmentation& segmentation,
+                        bool decode_compressed) {
   const od::json_type type = checked(value.type(), reader, where, doc);
   if (type == od::json_type::object) {
-    parse_rle(checked(value.get_object(), reader, where, doc), reader, doc, where, segmentation);
+    parse_rle(checked(value.get_object(), reader, where, doc), reader, doc, where, segmentation,
+              decode_compressed);
     return;
   }
   if (type != od::json_type::array) {

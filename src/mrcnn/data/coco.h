@@ -39,6 +39,9 @@ struct Segmentation {
   Kind kind = Kind::kNone;
   std::vector<std::vector<double>> polygons;
   structures::Rle rle;  // for both RLE kinds, decoded
+  // A compressed RLE read with decoding left to the caller (results files decode in
+  // parallel); rle then holds only the size.
+  std::string undecoded_counts;
 };
 
 struct CocoAnnotation {

@@ -22,8 +22,10 @@ T checked(simdjson::simdjson_result<T> result, const io::JsonReader& reader,
 }
 
 // A "segmentation" value: a list of polygons (each at least 3 points, an even number of
-// finite coordinates) or an RLE object with "size" and string or list "counts".
+// finite coordinates) or an RLE object with "size" and string or list "counts". With
+// decode_compressed false, a compressed RLE's string is kept in undecoded_counts.
 void parse_segmentation(od::value value, const io::JsonReader& reader, od::document& doc,
-                        const std::string& where, Segmentation& segmentation);
+                        const std::string& where, Segmentation& segmentation,
+                        bool decode_compressed = true);
 
 }  // namespace mrcnn::data::detail

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "mrcnn/common/error.h"
+#include "mrcnn/common/parallel.h"
 
 namespace mrcnn::evaluation {
 namespace {
@@ -34,7 +35,8 @@ struct GroundTruth {
   double area;
   bool crowd;  // also COCOeval's "ignore"
   const std::array<double, 4>* bbox;
-  structures::Rle rle;  // segm only
+  structures::Rle rle;               // segm only
+  std::array<double, 4> mask_box{};  // segm only: rle_to_bbox(rle)
 };
 
 // The result of evaluateImg for one image, category and area range (maxDet = maxDets[-1]).
@@ -56,10 +58,11 @@ struct CategoryWork {
 
 class Evaluator {
  public:
-  Evaluator(const data::CocoDataset& gt, const std::vector<Detection>& dts, IouType type)
-      : gt_(gt), dts_(dts), type_(type) {}
+  Evaluator(const data::CocoDataset& gt, const std::vector<Detection>& dts, IouType type,
+            int threads)
+      : gt_(gt), dts_(dts), type_(type), threads_(threads) {}
 
-  EvalResult run(int threads);
+  EvalResult run();
 
  private:
   void prepare();
@@ -71,6 +74,7 @@ class Evaluator {
   const data::CocoDataset& gt_;
   const std::vector<Detection>& dts_;
   IouType type_;
+  int threads_;
   EvalParams p_;
   std::vector<GroundTruth> gts_;
   std::vector<int64_t> category_ids_;
@@ -90,9 +94,11 @@ void Evaluator::prepare() {
   for (std::size_t k = 0; k < category_ids_.size(); ++k)
     category_rank[category_ids_[k]] = static_cast<int64_t>(k);
 
-  gts_.reserve(gt_.annotations.size());
-  for (const auto& ann : gt_.annotations) {
-    GroundTruth g{ann.id, ann.area, ann.iscrowd, &ann.bbox, {}};
+  gts_.resize(gt_.annotations.size());
+  parallel_for(gts_.size(), threads_, 256, [&](std::size_t i) {
+    const auto& ann = gt_.annotations[i];
+    GroundTruth& g = gts_[i];
+    g = GroundTruth{ann.id, ann.area, ann.iscrowd, &ann.bbox, {}, {}};
     if (type_ == IouType::kSegm) {
       if (ann.segmentation.kind == data::Segmentation::Kind::kNone) {
         throw Error(
@@ -100,9 +106,9 @@ void Evaluator::prepare() {
             "segm evaluation needs a 'segmentation' for every annotation");
       }
       g.rle = gt_.annotation_rle(ann);
+      g.mask_box = structures::rle_to_bbox(g.rle);
     }
-    gts_.push_back(std::move(g));
-  }
+  });
 
   // Bucket (category, image) -> lists, keeping file order inside each bucket.
   work_.assign(category_ids_.size(), {});
@@ -159,10 +165,17 @@ void Evaluator::evaluate_image(const CategoryWork::Image& image,
       for (std::size_t g = 0; g < G; ++g) gb[g] = *gts_[image.gts[g]].bbox;
       structures::box_iou(db, gb, crowd, ious.data());
     } else {
-      std::vector<structures::Rle> dr(D), gr(G);
-      for (std::size_t d = 0; d < D; ++d) dr[d] = dts_[dt[d]].rle;
-      for (std::size_t g = 0; g < G; ++g) gr[g] = gts_[image.gts[g]].rle;
-      structures::rle_iou(dr, gr, crowd, ious.data());
+      std::vector<const structures::Rle*> dr(D), gr(G);
+      std::vector<std::array<double, 4>> db(D), gb(G);
+      for (std::size_t d = 0; d < D; ++d) {
+        dr[d] = &dts_[dt[d]].rle;
+        db[d] = dts_[dt[d]].mask_box;
+      }
+      for (std::size_t g = 0; g < G; ++g) {
+        gr[g] = &gts_[image.gts[g]].rle;
+        gb[g] = gts_[image.gts[g]].mask_box;
+      }
+      structures::rle_iou(dr, db, gr, gb, crowd, ious.data());
     }
   }
 
@@ -340,7 +353,7 @@ double summarize(const EvalResult& r, bool ap, std::optional<double> iou, const 
   return numpy_pairwise_sum(values.data(), values.size()) / double(values.size());
 }
 
-EvalResult Evaluator::run(int threads) {
+EvalResult Evaluator::run() {
   prepare();
   EvalResult result;
   result.type = type_;
@@ -352,26 +365,8 @@ EvalResult Evaluator::run(int threads) {
   result.precision.assign(T * R * K * A * M, -1);
   result.recall.assign(T * K * A * M, -1);
 
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  threads = std::min<int>(threads, static_cast<int>(std::max<std::size_t>(K, 1)));
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto worker = [&] {
-    for (std::size_t k; (k = next.fetch_add(1)) < K;) {
-      try {
-        evaluate_category(k, result);  // writes only category k's slots
-      } catch (...) {
-        std::lock_guard lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
-  worker();
-  for (auto& thread : pool) thread.join();
-  if (failure) std::rethrow_exception(failure);
+  // Categories are independent: each writes only its own precision/recall slots.
+  parallel_for(K, threads_, 1, [&](std::size_t k) { evaluate_category(k, result); });
 
   const auto& md = p_.max_detections;
   result.stats = {summarize(result, true, std::nullopt, "all", md[2]),
@@ -451,7 +446,7 @@ double numpy_pairwise_sum(const double* a, std::size_t n) {
 
 EvalResult evaluate(const data::CocoDataset& ground_truth, const std::vector<Detection>& detections,
                     IouType type, int threads) {
-  return Evaluator(ground_truth, detections, type).run(threads);
+  return Evaluator(ground_truth, detections, type, threads).run();
 }
 
 }  // namespace mrcnn::evaluation

@@ -36,7 +36,8 @@ struct Detection {
   double score = 0;
   std::array<double, 4> bbox{};
   double area = 0;
-  structures::Rle rle;  // segm only
+  structures::Rle rle;               // segm only
+  std::array<double, 4> mask_box{};  // segm only: rle_to_bbox(rle)
 };
 
 // Reads a COCO results file (a json list) as loadRes does for the given evaluation type.

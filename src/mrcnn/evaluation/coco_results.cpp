@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "mrcnn/common/error.h"
+#include "mrcnn/common/parallel.h"
 #include "mrcnn/data/coco_json.h"
 #include "mrcnn/evaluation/coco_eval.h"
 
@@ -61,7 +62,8 @@ std::vector<RawResult> read_raw(const simdjson::padded_string& text, const std::
           reader.fail(where, "'bbox' must be [x, y, width, height]");
         }
       } else if (key == "segmentation") {
-        data::detail::parse_segmentation(f.value(), reader, doc, where, r.segmentation);
+        // Compressed masks are decoded later, in parallel.
+        data::detail::parse_segmentation(f.value(), reader, doc, where, r.segmentation, false);
       }
     }
     if (!has_image) reader.fail(where, "missing 'image_id'");
@@ -78,13 +80,13 @@ std::vector<RawResult> read_raw(const simdjson::padded_string& text, const std::
 
 std::vector<Detection> to_detections(std::vector<RawResult> raw, const std::string& name,
                                      const data::CocoDataset& gt, IouType type) {
-  std::vector<Detection> out;
-  out.reserve(raw.size());
+  std::vector<Detection> out(raw.size());
   if (raw.empty()) return out;
   // loadRes decides from the first result: with a box, areas are box areas and masks (when
   // missing) are the boxes; otherwise areas and boxes come from the masks.
   const bool box_results = raw.front().bbox.has_value();
-  for (std::size_t i = 0; i < raw.size(); ++i) {
+  // Each result is independent: decode masks and derive areas and boxes in parallel.
+  parallel_for(raw.size(), 0, 512, [&](std::size_t i) {
     RawResult& r = raw[i];
     const ErrorLocation where{.file = name, .record = "results[" + std::to_string(i) + "]"};
     const int64_t image_index = gt.image_index(r.image_id);
@@ -94,37 +96,44 @@ std::vector<Detection> to_detections(std::vector<RawResult> raw, const std::stri
                       " is not in the ground truth (results do not correspond to this dataset)");
     }
     const data::CocoImage& image = gt.images[image_index];
-    Detection d;
+    Detection& d = out[i];
     d.id = static_cast<int64_t>(i) + 1;
     d.image_id = r.image_id;
     d.category_id = r.category_id;
     d.score = r.score;
     const bool has_mask = r.segmentation.kind != data::Segmentation::Kind::kNone;
     structures::Rle rle;
-    if (has_mask) {
-      if (r.segmentation.kind == data::Segmentation::Kind::kPolygons) {
-        rle = structures::rle_from_polygons(r.segmentation.polygons, image.height, image.width);
-      } else {
-        rle = std::move(r.segmentation.rle);
+    if (r.segmentation.kind == data::Segmentation::Kind::kPolygons) {
+      rle = structures::rle_from_polygons(r.segmentation.polygons, image.height, image.width);
+    } else if (!r.segmentation.undecoded_counts.empty()) {
+      try {
+        rle = structures::rle_from_string(r.segmentation.undecoded_counts,
+                                          r.segmentation.rle.height, r.segmentation.rle.width);
+      } catch (const Error& e) {
+        throw Error(where, "bad RLE segmentation: " + e.message());
       }
+    } else if (has_mask) {
+      rle = std::move(r.segmentation.rle);
     }
     if (box_results) {
       if (!r.bbox) throw Error(where, "missing 'bbox' (the first result has one, so all need one)");
       d.bbox = *r.bbox;
       d.area = d.bbox[2] * d.bbox[3];
-      if (type == IouType::kSegm)
+      if (type == IouType::kSegm) {
         d.rle = has_mask ? std::move(rle)
                          : structures::rle_from_bbox(d.bbox, image.height, image.width);
+        d.mask_box = structures::rle_to_bbox(d.rle);
+      }
     } else {
       if (!has_mask)
         throw Error(where,
                     "missing 'segmentation' (the first result has no box, so all need a mask)");
       d.area = double(structures::rle_area(rle));
-      d.bbox = r.bbox ? *r.bbox : structures::rle_to_bbox(rle);
+      d.mask_box = structures::rle_to_bbox(rle);
+      d.bbox = r.bbox ? *r.bbox : d.mask_box;
       if (type == IouType::kSegm) d.rle = std::move(rle);
     }
-    out.push_back(std::move(d));
-  }
+  });
   return out;
 }
 

@@ -144,12 +144,36 @@ std::array<double, 4> rle_to_bbox(const Rle& rle) {
   const uint32_t w = rle.width;
   const std::size_t m = (rle.counts.size() / 2) * 2;
   if (m == 0 || h == 0) return {0, 0, 0, 0};
-  uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0, xp = 0;
+  uint32_t xs = w, ys = h, xe = 0, ye = 0, xp = 0;
+  // (cx, cy): column and row of the running sum cc of counts, kept without dividing per run
+  // (runs shorter than a column need no division at all). COCO's rleToBbox computes
+  // t = cc - j % 2, y = t % h, x = t / h.
+  uint32_t cx = 0, cy = 0;
   for (std::size_t j = 0; j < m; ++j) {
-    cc += rle.counts[j];
-    const uint32_t t = cc - uint32_t(j % 2);
-    const uint32_t y = t % h;
-    const uint32_t x = (t - y) / h;
+    const uint32_t c = rle.counts[j];
+    if (c < h) {
+      cy += c;
+      if (cy >= h) {
+        cy -= h;
+        ++cx;
+      }
+    } else {
+      cx += c / h;
+      cy += c % h;
+      if (cy >= h) {
+        cy -= h;
+        ++cx;
+      }
+    }
+    uint32_t x = cx, y = cy;
+    if (j % 2 == 1) {  // the last pixel of a run of ones
+      if (y == 0) {
+        --x;
+        y = h - 1;
+      } else {
+        --y;
+      }
+    }
     if (j % 2 == 0) {
       xp = x;
     } else if (xp < x) {
@@ -342,19 +366,34 @@ void box_iou(std::span<const std::array<double, 4>> detections,
 
 void rle_iou(std::span<const Rle> detections, std::span<const Rle> ground_truths,
              std::span<const uint8_t> is_crowd, double* out) {
+  std::vector<const Rle*> dp, gp;
+  std::vector<std::array<double, 4>> db, gb;
+  for (const Rle& r : detections) {
+    dp.push_back(&r);
+    db.push_back(rle_to_bbox(r));
+  }
+  for (const Rle& r : ground_truths) {
+    gp.push_back(&r);
+    gb.push_back(rle_to_bbox(r));
+  }
+  rle_iou(dp, db, gp, gb, is_crowd, out);
+}
+
+void rle_iou(std::span<const Rle* const> detections,
+             std::span<const std::array<double, 4>> detection_boxes,
+             std::span<const Rle* const> ground_truths,
+             std::span<const std::array<double, 4>> ground_truth_boxes,
+             std::span<const uint8_t> is_crowd, double* out) {
   const std::size_t n = ground_truths.size();
-  std::vector<std::array<double, 4>> db(detections.size()), gb(n);
-  for (std::size_t d = 0; d < detections.size(); ++d) db[d] = rle_to_bbox(detections[d]);
-  for (std::size_t g = 0; g < n; ++g) gb[g] = rle_to_bbox(ground_truths[g]);
   // Boxes first: masks whose boxes do not overlap cannot overlap.
-  box_iou(db, gb, {}, out);
+  box_iou(detection_boxes, ground_truth_boxes, {}, out);
   for (std::size_t g = 0; g < n; ++g) {
-    const Rle& gt = ground_truths[g];
+    const Rle& gt = *ground_truths[g];
     const bool crowd = !is_crowd.empty() && is_crowd[g];
     for (std::size_t d = 0; d < detections.size(); ++d) {
       double& o = out[d * n + g];
       if (!(o > 0)) continue;
-      const Rle& dt = detections[d];
+      const Rle& dt = *detections[d];
       if (dt.height != gt.height || dt.width != gt.width) {
         o = -1;
         continue;

@@ -57,6 +57,13 @@ Rle rle_from_bbox(const std::array<double, 4>& box, uint32_t height, uint32_t wi
 // different sizes get -1.
 void rle_iou(std::span<const Rle> detections, std::span<const Rle> ground_truths,
              std::span<const uint8_t> is_crowd, double* out);
+// The same over pointers, with each mask's rle_to_bbox box given (evaluation computes those
+// once per mask instead of once per pair of lists).
+void rle_iou(std::span<const Rle* const> detections,
+             std::span<const std::array<double, 4>> detection_boxes,
+             std::span<const Rle* const> ground_truths,
+             std::span<const std::array<double, 4>> ground_truth_boxes,
+             std::span<const uint8_t> is_crowd, double* out);
 
 // The same for [x, y, w, h] boxes.
 void box_iou(std::span<const std::array<double, 4>> detections,
