@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "mrcnn/common/error.h"
 #include "mrcnn/data/coco.h"
 #include "mrcnn/evaluation/coco_eval.h"
 #include "mrcnn/evaluation/coco_eval_report.h"
@@ -25,11 +26,22 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 int run_coco_eval(const CocoEvalOptions& options) {
-  const auto type = evaluation::parse_iou_type(options.type);
+  if (!options.results.empty() && options.type.empty())
+    throw Error("--type bbox|segm is needed with --res");
+  const auto type = evaluation::parse_iou_type(options.type.empty() ? "bbox" : options.type);
   auto start = std::chrono::steady_clock::now();
   const data::CocoDataset gt = data::load_coco(options.annotations);
   std::cerr << "loaded " << gt.images.size() << " images, " << gt.annotations.size()
             << " annotations in " << seconds_since(start) << " s\n";
+  if (options.results.empty()) {
+    // Only check the annotation file, and say what training would make of it.
+    data::TrainingViewReport report;
+    data::training_view(gt, /*require_masks=*/true, /*keep_empty_images=*/false, &report);
+    std::cout << gt.path << ": valid; " << gt.images.size() << " images, " << gt.annotations.size()
+              << " annotations, " << gt.categories.size() << " categories\n"
+              << "for training: " << report.summary() << "\n";
+    return 0;
+  }
   start = std::chrono::steady_clock::now();
   const auto detections = evaluation::load_results(options.results, gt, type);
   std::cerr << "loaded " << detections.size() << " results in " << seconds_since(start) << " s\n";
@@ -51,9 +63,9 @@ void add_coco_eval_command(CLI::App& app, int& exit_code) {
   auto* command = app.add_subcommand("coco-eval", "Score a COCO results file against ground truth");
   auto options = std::make_shared<CocoEvalOptions>();
   command->add_option("--ann", options->annotations, "ground-truth instances json")->required();
-  command->add_option("--res", options->results, "results json (bbox.json, mask.json)")->required();
-  command->add_option("--type", options->type, "bbox or segm")
-      ->required()
+  command->add_option("--res", options->results,
+                      "results json (bbox.json, mask.json); without it, only check --ann");
+  command->add_option("--type", options->type, "bbox or segm (needed with --res)")
       ->check(CLI::IsMember({"bbox", "segm"}));
   command->add_flag("--classwise", options->classwise, "also per-category AP");
   command->add_option("--stats-json", options->stats_json,

@@ -48,6 +48,9 @@ void parse_images(od::value value, const JsonReader& reader, od::document& doc, 
     if (!has_id) reader.fail(record, "missing 'id'");
     if (!has_width) reader.fail(record, "missing 'width'");
     if (!has_height) reader.fail(record, "missing 'height'");
+    // COCO's RLE counts are 32-bit: a mask may hold at most 2^32 - 1 pixels.
+    if (uint64_t(image.width) * image.height > UINT32_MAX)
+      reader.fail(record, "image too large for COCO masks");
     if (!has_name) reader.fail(record, "missing 'file_name'");
     out.images.push_back(std::move(image));
   }
@@ -216,6 +219,8 @@ static void parse_rle(od::object object, const JsonReader& reader, od::document&
   }
   const auto h = static_cast<uint32_t>((*size)[0]);
   const auto w = static_cast<uint32_t>((*size)[1]);
+  if (uint64_t(h) * w > UINT32_MAX)
+    reader.fail(where, "'segmentation.size' too large for COCO masks");
   try {
     if (compressed) {
       segmentation.kind = Segmentation::Kind::kRle;
