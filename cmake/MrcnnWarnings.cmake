@@ -2,7 +2,7 @@
 function(mrcnn_set_warnings target)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-                               -Wcast-align -Woverloaded-virtual -Wnull-dereference
+                               -Wcast-align -Woverloaded-virtual
                                # Designated initialisers name only the fields that differ.
                                -Wno-missing-field-initializers>)
   if(MRCNN_WARNINGS_AS_ERRORS)

@@ -17,7 +17,8 @@ flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
        -Isrc -DSIMDJSON_THREADS_ENABLED=1)
 
 for target in coco_json_fuzzer rle_string_fuzzer; do
-  if [[ ! -x $out/$target || fuzz/$target.cpp -nt $out/$target ]]; then
+  # Rebuild when the target or any library source it uses is newer than the binary.
+  if [[ ! -x $out/$target ]] || [[ -n $(find "fuzz/$target.cpp" src/mrcnn -newer "$out/$target" -print -quit) ]]; then
     echo "fuzz: building $target"
     clang++ "${flags[@]}" "fuzz/$target.cpp" "${sources[@]}" -lsimdjson -o "$out/$target"
   fi

@@ -33,6 +33,8 @@ def awkward_polygons(rng, h, w):
     polys.append([[1.0, 1.0, 9.0, 1.0, 5.0, 1.0]])  # collinear
     polys.append([[3.25, 4.75, 10.5, 4.75, 10.5, 12.1, 3.25, 12.1]])  # axis-aligned, fractional
     polys.append([[-30.0, -30.0, -10.0, -30.0, -10.0, -10.0]])  # fully outside
+    polys.append([[3.0, 3.0, 3.0, 3.0, 8.0, 3.0, 8.0, 8.0]])  # a repeated vertex (0/0 slope)
+    polys.append([[4.0, 1.0, 4.0, 9.0, 4.0, 9.0, 4.0, 1.0]])  # a zero-width box
     polys.append([[1.5, 1.5, 6.0, 2.0, 3.0, 7.0], [20.0, 20.0, 30.0, 20.0, 25.0, 29.0]])  # two parts
     polys.append([[x for i in range(200) for x in (w / 2 + (w / 3) * math.cos(i * 0.0314),
                                                    h / 2 + (h / 3) * math.sin(i * 0.0314))]])

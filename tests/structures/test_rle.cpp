@@ -54,6 +54,14 @@ TEST(Rle, PolygonSquare) {
   EXPECT_EQ(rle_to_bbox(rle), (std::array<double, 4>{0, 0, 4, 4}));
 }
 
+TEST(Rle, DegenerateBoxesAndRepeatedVertices) {
+  // Found by fuzzing: a zero-width box as a polygon has a repeated vertex, whose edge slope is
+  // 0/0 in COCO's rasteriser. The result must still be COCO's (here: empty) and well defined.
+  const Rle zero_width = rle_from_bbox({0, 1, 0, 3}, 6, 8);
+  EXPECT_EQ(rle_to_string(zero_width), "`1");  // 48 zeros, as pycocotools gives
+  EXPECT_EQ(rle_area(zero_width), 0u);
+}
+
 TEST(Rle, MergeUnionAndIntersection) {
   const uint8_t a[4] = {1, 1, 0, 0};  // row-major 2x2: top row
   const uint8_t b[4] = {1, 0, 1, 0};  // left column

@@ -266,6 +266,11 @@ void parse_segmentation(od::value value, const JsonReader& reader, od::document&
       reader.fail(where, "polygon #" + std::to_string(segmentation.polygons.size()) + " has " +
                              std::to_string(xy.size() / 2) + " points; at least 3 are needed");
     }
+    // Far beyond any image; such values would only overflow the rasteriser's integers.
+    for (double v : xy) {
+      if (std::fabs(v) > 1e7)
+        reader.fail(where, "polygon coordinate " + std::to_string(v) + " is out of range");
+    }
     segmentation.polygons.push_back(std::move(xy));
   }
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include "mrcnn/common/error.h"
 
@@ -236,24 +237,38 @@ Rle rle_merge(std::span<const Rle> rles, bool intersect) {
   return Rle{h, w, std::move(merged)};
 }
 
+namespace {
+
+// C's double -> int conversion as x86 performs it (pycocotools is C on x86): NaN and values
+// out of range become INT_MIN. Written out because in C++ those conversions are undefined.
+int c_int(double v) {
+  if (!(v > -2147483649.0 && v < 2147483648.0)) return std::numeric_limits<int>::min();
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
 Rle rle_from_polygon(std::span<const double> xy, uint32_t height, uint32_t width) {
   // Upsample by 5, walk the boundary densely, keep the points where it crosses pixel columns,
   // and turn those into run boundaries. Integer casts truncate as in C.
   const double scale = 5;
   const std::size_t k = xy.size() / 2;
+  if (k == 0) return Rle{height, width, {height * width}};
   const int h = static_cast<int>(height);
   const int w = static_cast<int>(width);
   std::vector<int> x(k + 1), y(k + 1);
-  for (std::size_t j = 0; j < k; ++j) x[j] = static_cast<int>(scale * xy[j * 2 + 0] + .5);
+  for (std::size_t j = 0; j < k; ++j) x[j] = c_int(scale * xy[j * 2 + 0] + .5);
   x[k] = x[0];
-  for (std::size_t j = 0; j < k; ++j) y[j] = static_cast<int>(scale * xy[j * 2 + 1] + .5);
+  for (std::size_t j = 0; j < k; ++j) y[j] = c_int(scale * xy[j * 2 + 1] + .5);
   y[k] = y[0];
 
-  std::size_t m = 0;
+  int64_t m = 0;
   for (std::size_t j = 0; j < k; ++j) {
-    m += static_cast<std::size_t>(std::max(std::abs(x[j] - x[j + 1]), std::abs(y[j] - y[j + 1]))) +
-         1;
+    m += std::max(std::abs(int64_t(x[j]) - x[j + 1]), std::abs(int64_t(y[j]) - y[j + 1])) + 1;
   }
+  // Coordinates are bounded by the loaders; this guards direct callers against absurd input.
+  if (m > (int64_t(1) << 30))
+    throw Error("polygon too large to rasterise (coordinates out of range)");
   std::vector<int> u(m), v(m);
   m = 0;
   for (std::size_t j = 0; j < k; ++j) {
@@ -265,20 +280,21 @@ Rle rle_from_polygon(std::span<const double> xy, uint32_t height, uint32_t width
       std::swap(xs, xe);
       std::swap(ys, ye);
     }
+    // A repeated vertex (dx = dy = 0) gives s = 0/0 = NaN, as in COCO's code.
     const double s =
         dx >= dy ? static_cast<double>(ye - ys) / dx : static_cast<double>(xe - xs) / dy;
     if (dx >= dy) {
       for (int d = 0; d <= dx; ++d) {
         const int t = flip ? dx - d : d;
         u[m] = t + xs;
-        v[m] = static_cast<int>(ys + s * t + .5);
+        v[m] = c_int(ys + s * t + .5);
         ++m;
       }
     } else {
       for (int d = 0; d <= dy; ++d) {
         const int t = flip ? dy - d : d;
         v[m] = t + ys;
-        u[m] = static_cast<int>(xs + s * t + .5);
+        u[m] = c_int(xs + s * t + .5);
         ++m;
       }
     }
@@ -287,7 +303,7 @@ Rle rle_from_polygon(std::span<const double> xy, uint32_t height, uint32_t width
   // Points on the boundary where x changes, back in pixel units.
   std::vector<uint32_t> a;
   a.reserve(m + 1);
-  for (std::size_t j = 1; j < m; ++j) {
+  for (int64_t j = 1; j < m; ++j) {
     if (u[j] == u[j - 1]) continue;
     double xd = static_cast<double>(u[j] < u[j - 1] ? u[j] : u[j] - 1);
     xd = (xd + .5) / scale - .5;
@@ -300,7 +316,7 @@ Rle rle_from_polygon(std::span<const double> xy, uint32_t height, uint32_t width
       yd = h;
     }
     yd = std::ceil(yd);
-    a.push_back(static_cast<uint32_t>(static_cast<int>(xd) * h + static_cast<int>(yd)));
+    a.push_back(static_cast<uint32_t>(int64_t(xd) * h + int64_t(yd)));  // C wraps to uint here too
   }
   a.push_back(height * width);
   std::sort(a.begin(), a.end());

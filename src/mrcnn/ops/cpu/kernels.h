@@ -1,0 +1,19 @@
+// CPU kernels of the ops; the public headers in ops/ choose between these, the CUDA kernels
+// and the plain-ATen paths by device.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include "mrcnn/ops/roi_align.h"
+
+namespace mrcnn::ops::cpu {
+
+at::Tensor roi_align_forward(const at::Tensor& input, const at::Tensor& rois,
+                             const RoIAlignOptions& options);
+at::Tensor roi_align_backward(const at::Tensor& grad_output, const at::Tensor& rois,
+                              const RoIAlignOptions& options, at::IntArrayRef input_sizes);
+
+// Indices of the boxes kept by greedy NMS, in descending score order.
+at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold);
+
+}  // namespace mrcnn::ops::cpu

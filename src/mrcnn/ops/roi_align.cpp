@@ -1,0 +1,90 @@
+#include "mrcnn/ops/roi_align.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include "mrcnn/ops/cpu/kernels.h"
+
+namespace mrcnn::ops {
+namespace {
+
+void check_arguments(const at::Tensor& input, const at::Tensor& rois, const RoIAlignOptions& o) {
+  TORCH_CHECK(input.dim() == 4, "roi_align: input must be [N, C, H, W], got ", input.sizes());
+  TORCH_CHECK(rois.dim() == 2 && rois.size(1) == 5, "roi_align: rois must be [K, 5], got ",
+              rois.sizes());
+  TORCH_CHECK(o.pooled_height > 0 && o.pooled_width > 0, "roi_align: output size must be positive");
+  TORCH_CHECK(o.sampling_ratio >= 0, "roi_align: sampling_ratio must be >= 0");
+}
+
+// Half and bfloat16 (autocast) compute in float32 and convert back.
+at::ScalarType compute_type(const at::Tensor& t) {
+  return t.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+}
+
+class RoIAlignFunction : public torch::autograd::Function<RoIAlignFunction> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& input,
+                            const at::Tensor& rois, int64_t pooled_height, int64_t pooled_width,
+                            double spatial_scale, int64_t sampling_ratio, bool aligned) {
+    const RoIAlignOptions o{pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned};
+    ctx->save_for_backward({rois});
+    ctx->saved_data["pooled_height"] = pooled_height;
+    ctx->saved_data["pooled_width"] = pooled_width;
+    ctx->saved_data["spatial_scale"] = spatial_scale;
+    ctx->saved_data["sampling_ratio"] = sampling_ratio;
+    ctx->saved_data["aligned"] = aligned;
+    ctx->saved_data["input_sizes"] = input.sizes().vec();
+    return roi_align_forward(input, rois, o);
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grad_outputs) {
+    const at::Tensor rois = ctx->get_saved_variables()[0];
+    const RoIAlignOptions o{
+        ctx->saved_data["pooled_height"].toInt(), ctx->saved_data["pooled_width"].toInt(),
+        ctx->saved_data["spatial_scale"].toDouble(), ctx->saved_data["sampling_ratio"].toInt(),
+        ctx->saved_data["aligned"].toBool()};
+    const auto sizes = ctx->saved_data["input_sizes"].toIntVector();
+    const at::Tensor grad_input = roi_align_backward(grad_outputs[0], rois, o, sizes);
+    return {grad_input,   at::Tensor(), at::Tensor(), at::Tensor(),
+            at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor roi_align_forward(const at::Tensor& input, const at::Tensor& rois,
+                             const RoIAlignOptions& options) {
+  check_arguments(input, rois, options);
+  const at::ScalarType type = compute_type(input);
+  at::Tensor output;
+  if (input.is_cpu()) {
+    output = cpu::roi_align_forward(input.to(type), rois.to(type), options);
+  } else {
+    // Until device kernels land, other devices compute on the CPU.
+    output = cpu::roi_align_forward(input.to(at::kCPU, type), rois.to(at::kCPU, type), options)
+                 .to(input.device());
+  }
+  return output.to(input.scalar_type());
+}
+
+at::Tensor roi_align_backward(const at::Tensor& grad_output, const at::Tensor& rois,
+                              const RoIAlignOptions& options, at::IntArrayRef input_sizes) {
+  const at::ScalarType type = compute_type(grad_output);
+  if (grad_output.is_cpu()) {
+    return cpu::roi_align_backward(grad_output.to(type), rois.to(type), options, input_sizes)
+        .to(grad_output.scalar_type());
+  }
+  return cpu::roi_align_backward(grad_output.to(at::kCPU, type), rois.to(at::kCPU, type), options,
+                                 input_sizes)
+      .to(grad_output.device(), grad_output.scalar_type());
+}
+
+at::Tensor roi_align(const at::Tensor& input, const at::Tensor& rois,
+                     const RoIAlignOptions& options) {
+  check_arguments(input, rois, options);
+  return RoIAlignFunction::apply(input, rois, options.pooled_height, options.pooled_width,
+                                 options.spatial_scale, options.sampling_ratio, options.aligned);
+}
+
+}  // namespace mrcnn::ops
