@@ -2,6 +2,7 @@
 // headers belong here; our own headers change too often.
 #pragma once
 #include <ATen/ATen.h>
+#include <torch/nn.h>
 #include <torch/types.h>
 
 #include <algorithm>

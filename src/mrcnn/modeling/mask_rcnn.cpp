@@ -1,0 +1,65 @@
+#include "mrcnn/modeling/mask_rcnn.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+namespace mrcnn::modeling {
+
+MaskRCNNOptions torchvision_options(int64_t num_classes) {
+  MaskRCNNOptions o;
+  o.roi_heads.num_classes = num_classes;
+  o.roi_heads.aligned = false;
+  o.roi_heads.sampling_ratio = 2;
+  return o;
+}
+
+BackboneWithFPNImpl::BackboneWithFPNImpl(const ResNetOptions& resnet, int64_t fpn_channels) {
+  body = register_module("body", ResNet(resnet));
+  fpn = register_module("fpn",
+                        FeaturePyramid(std::vector<int64_t>(std::begin(ResNetImpl::kOutChannels),
+                                                            std::end(ResNetImpl::kOutChannels)),
+                                       fpn_channels));
+}
+
+std::vector<at::Tensor> BackboneWithFPNImpl::forward(const at::Tensor& x) {
+  return fpn->forward(body->forward(x));
+}
+
+MaskRCNNImpl::MaskRCNNImpl(const MaskRCNNOptions& o) : options_(o), transform_(o.transform) {
+  backbone = register_module("backbone", BackboneWithFPN(o.resnet, o.fpn_channels));
+  rpn = register_module(
+      "rpn",
+      RegionProposalNetwork(AnchorGenerator(o.anchor_sizes, o.aspect_ratios, o.anchor_offset),
+                            o.fpn_channels, o.train_proposals, o.test_proposals));
+  roi_heads = register_module("roi_heads", RoIHeads(o.fpn_channels, o.roi_heads));
+}
+
+std::vector<ImageResult> MaskRCNNImpl::predict(const std::vector<at::Tensor>& images,
+                                               InferenceTrace* trace) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = is_training();
+  eval();
+  ImageBatch batch = transform_(images);
+  std::vector<at::Tensor> features = backbone->forward(batch.tensors);
+  RPNOutput proposals =
+      rpn->forward(features, batch.image_sizes, batch.tensors.size(2), batch.tensors.size(3));
+  std::vector<Detections> detections =
+      roi_heads->inference(features, proposals.proposals, batch.image_sizes);
+  std::vector<ImageResult> results;
+  for (std::size_t i = 0; i < detections.size(); ++i) {
+    const Detections& d = detections[i];
+    results.push_back(
+        {Transform::resize_boxes(d.boxes, batch.image_sizes[i], batch.original_sizes[i]), d.scores,
+         d.labels, d.masks});
+  }
+  if (trace != nullptr) {
+    trace->batch = std::move(batch);
+    trace->features = std::move(features);
+    trace->proposals = std::move(proposals.proposals);
+    trace->detections = std::move(detections);
+  }
+  train(was_training);
+  return results;
+}
+
+}  // namespace mrcnn::modeling

@@ -1,0 +1,59 @@
+#include "mrcnn/modeling/poolers.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "mrcnn/modeling/box_coder.h"
+
+namespace mrcnn::modeling {
+namespace {
+
+// The power of two closest to feature size / image size (torchvision's _infer_scale).
+double infer_scale(int64_t feature_size, int64_t image_size) {
+  const double approx = double(feature_size) / double(image_size);
+  return std::pow(2.0, std::round(std::log2(static_cast<float>(approx))));
+}
+
+}  // namespace
+
+at::Tensor MultiScaleRoIAlign::operator()(
+    const std::vector<at::Tensor>& features, const std::vector<at::Tensor>& boxes,
+    const std::vector<std::array<int64_t, 2>>& image_sizes) const {
+  int64_t max_h = 0;
+  for (const auto& s : image_sizes) max_h = std::max(max_h, s[0]);
+  std::vector<double> scales;
+  for (const auto& f : features) scales.push_back(infer_scale(f.size(-2), max_h));
+  const int64_t k_min = static_cast<int64_t>(-std::log2(static_cast<float>(scales.front())));
+  const int64_t k_max = static_cast<int64_t>(-std::log2(static_cast<float>(scales.back())));
+
+  std::vector<at::Tensor> rois_list;
+  for (std::size_t i = 0; i < boxes.size(); ++i) {
+    rois_list.push_back(
+        at::cat({at::full({boxes[i].size(0), 1}, double(i), boxes[i].options()), boxes[i]}, 1));
+  }
+  const at::Tensor rois = at::cat(rois_list, 0);
+  const at::Tensor all_boxes = rois.slice(1, 1, 5);
+  const int64_t channels = features.front().size(1);
+  at::Tensor result =
+      at::zeros({rois.size(0), channels, output_size_, output_size_}, features.front().options());
+  if (rois.size(0) == 0) return result;
+
+  const at::Tensor s = at::sqrt(box_area(all_boxes));
+  const at::Tensor levels = (at::floor(4 + at::log2(s / 224) + at::tensor(1e-6, s.options()))
+                                 .clamp(k_min, k_max)
+                                 .to(at::kLong) -
+                             k_min);
+  for (std::size_t level = 0; level < features.size(); ++level) {
+    const at::Tensor idx = at::where(levels == static_cast<int64_t>(level))[0];
+    if (idx.numel() == 0) continue;
+    const ops::RoIAlignOptions o{output_size_, output_size_, scales[level], sampling_ratio_,
+                                 aligned_};
+    result.index_put_(
+        {idx},
+        ops::roi_align(features[level], rois.index_select(0, idx), o).to(result.scalar_type()));
+  }
+  return result;
+}
+
+}  // namespace mrcnn::modeling

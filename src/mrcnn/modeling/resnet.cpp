@@ -1,0 +1,123 @@
+#include "mrcnn/modeling/resnet.h"
+
+#include <torch/nn/functional/pooling.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/normalization.h>
+
+namespace mrcnn::modeling {
+
+namespace F = torch::nn::functional;
+
+FrozenBatchNorm2dImpl::FrozenBatchNorm2dImpl(int64_t channels, double eps_) : eps(eps_) {
+  weight = register_buffer("weight", torch::ones({channels}));
+  bias = register_buffer("bias", torch::zeros({channels}));
+  running_mean = register_buffer("running_mean", torch::zeros({channels}));
+  running_var = register_buffer("running_var", torch::ones({channels}));
+}
+
+at::Tensor FrozenBatchNorm2dImpl::forward(const at::Tensor& x) {
+  // Same arithmetic as torchvision's FrozenBatchNorm2d, so outputs agree to the last bit.
+  const at::Tensor scale =
+      weight.reshape({1, -1, 1, 1}) * (running_var.reshape({1, -1, 1, 1}) + eps).rsqrt();
+  const at::Tensor shift =
+      bias.reshape({1, -1, 1, 1}) - running_mean.reshape({1, -1, 1, 1}) * scale;
+  return x * scale + shift;
+}
+
+torch::nn::AnyModule make_norm(NormKind kind, int64_t channels, int64_t groups) {
+  switch (kind) {
+    case NormKind::kFrozenBatchNorm:
+      return torch::nn::AnyModule(FrozenBatchNorm2d(channels));
+    case NormKind::kBatchNorm:
+      return torch::nn::AnyModule(torch::nn::BatchNorm2d(channels));
+    case NormKind::kGroupNorm:
+      return torch::nn::AnyModule(torch::nn::GroupNorm(groups, channels));
+  }
+  TORCH_CHECK(false, "unknown norm kind");
+}
+
+at::Tensor apply_norm(torch::nn::AnyModule& norm, const at::Tensor& x) { return norm.forward(x); }
+
+namespace {
+
+torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
+  return torch::nn::Conv2d(
+      torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
+}
+
+}  // namespace
+
+BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t width, int64_t stride,
+                               bool with_downsample, const ResNetOptions& o) {
+  const int64_t out_channels = width * 4;
+  conv1 = register_module("conv1", conv(in_channels, width, 1, 1, 0));
+  bn1 = make_norm(o.norm, width, o.gn_groups);
+  register_module("bn1", bn1.ptr());
+  conv2 = register_module("conv2", conv(width, width, 3, stride, 1));
+  bn2 = make_norm(o.norm, width, o.gn_groups);
+  register_module("bn2", bn2.ptr());
+  conv3 = register_module("conv3", conv(width, out_channels, 1, 1, 0));
+  bn3 = make_norm(o.norm, out_channels, o.gn_groups);
+  register_module("bn3", bn3.ptr());
+  if (with_downsample) {
+    downsample = torch::nn::Sequential(conv(in_channels, out_channels, 1, stride, 0));
+    downsample->push_back(make_norm(o.norm, out_channels, o.gn_groups));
+    register_module("downsample", downsample);
+  }
+}
+
+at::Tensor BottleneckImpl::forward(const at::Tensor& x) {
+  at::Tensor out = torch::relu(apply_norm(bn1, conv1(x)));
+  out = torch::relu(apply_norm(bn2, conv2(out)));
+  out = apply_norm(bn3, conv3(out));
+  const at::Tensor identity = downsample ? downsample->forward(x) : x;
+  return torch::relu(out + identity);
+}
+
+ResNetImpl::ResNetImpl(const ResNetOptions& o) : options_(o) {
+  TORCH_CHECK(o.depth == 50 || o.depth == 101, "ResNet depth must be 50 or 101, got ", o.depth);
+  const std::vector<int64_t> blocks =
+      o.depth == 50 ? std::vector<int64_t>{3, 4, 6, 3} : std::vector<int64_t>{3, 4, 23, 3};
+  conv1 = register_module("conv1", conv(3, 64, 7, 2, 3));
+  bn1 = make_norm(o.norm, 64, o.gn_groups);
+  register_module("bn1", bn1.ptr());
+  int64_t in_channels = 64;
+  torch::nn::Sequential* layers[4] = {&layer1, &layer2, &layer3, &layer4};
+  for (int stage = 0; stage < 4; ++stage) {
+    const int64_t width = 64 << stage;
+    torch::nn::Sequential layer;
+    for (int64_t b = 0; b < blocks[stage]; ++b) {
+      const int64_t stride = (b == 0 && stage > 0) ? 2 : 1;
+      layer->push_back(Bottleneck(in_channels, width, stride, b == 0, o));
+      in_channels = width * 4;
+    }
+    *layers[stage] = register_module("layer" + std::to_string(stage + 1), layer);
+  }
+  freeze();
+}
+
+void ResNetImpl::freeze() {
+  auto freeze_module = [](torch::nn::Module& m) {
+    for (auto& p : m.parameters()) p.requires_grad_(false);
+  };
+  if (options_.frozen_stages >= 0) {
+    freeze_module(*conv1);
+    freeze_module(*bn1.ptr());
+  }
+  torch::nn::Sequential layers[4] = {layer1, layer2, layer3, layer4};
+  for (int64_t stage = 0; stage < std::min<int64_t>(options_.frozen_stages, 4); ++stage)
+    freeze_module(*layers[stage]);
+}
+
+std::vector<at::Tensor> ResNetImpl::forward(const at::Tensor& x) {
+  at::Tensor y = torch::relu(apply_norm(bn1, conv1(x)));
+  y = F::max_pool2d(y, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
+  std::vector<at::Tensor> out;
+  for (auto* layer : {&layer1, &layer2, &layer3, &layer4}) {
+    y = (*layer)->forward(y);
+    out.push_back(y);
+  }
+  return out;
+}
+
+}  // namespace mrcnn::modeling

@@ -1,0 +1,73 @@
+// ResNet-50/101 body as torchvision builds it (stride on the 3x3 conv, "v1.5"), returning
+// the outputs of layer1..layer4 (C2..C5, strides 4..32). Submodule names are torchvision's,
+// so `backbone.body.*` checkpoint keys load as they are.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/pimpl.h>
+
+#include <string>
+#include <vector>
+
+namespace mrcnn::modeling {
+
+enum class NormKind { kFrozenBatchNorm, kBatchNorm, kGroupNorm };
+
+// BatchNorm with statistics and affine parameters as constants (buffers), as detectron2 and
+// torchvision use for fine-tuning from ImageNet weights: y = x * scale + shift.
+class FrozenBatchNorm2dImpl : public torch::nn::Module {
+ public:
+  explicit FrozenBatchNorm2dImpl(int64_t channels, double eps = 1e-5);
+  at::Tensor forward(const at::Tensor& x);
+
+  at::Tensor weight, bias, running_mean, running_var;
+  double eps;
+};
+TORCH_MODULE(FrozenBatchNorm2d);
+
+// A normalisation layer of the requested kind, as a type-erased module.
+torch::nn::AnyModule make_norm(NormKind kind, int64_t channels, int64_t groups);
+at::Tensor apply_norm(torch::nn::AnyModule& norm, const at::Tensor& x);
+
+struct ResNetOptions {
+  int64_t depth = 50;
+  NormKind norm = NormKind::kFrozenBatchNorm;
+  int64_t gn_groups = 32;
+  // Stem and stages up to this one (0: stem only... 1: +layer1, -1: nothing) are frozen.
+  int64_t frozen_stages = 1;
+};
+
+class BottleneckImpl : public torch::nn::Module {
+ public:
+  BottleneckImpl(int64_t in_channels, int64_t width, int64_t stride, bool downsample,
+                 const ResNetOptions& options);
+  at::Tensor forward(const at::Tensor& x);
+
+ private:
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+  torch::nn::AnyModule bn1, bn2, bn3;
+  torch::nn::Sequential downsample{nullptr};
+};
+TORCH_MODULE(Bottleneck);
+
+class ResNetImpl : public torch::nn::Module {
+ public:
+  explicit ResNetImpl(const ResNetOptions& options);
+  // C2, C3, C4, C5
+  std::vector<at::Tensor> forward(const at::Tensor& x);
+  // Freezes the stem and the first stages as options.frozen_stages says.
+  void freeze();
+
+  static constexpr int64_t kOutChannels[4] = {256, 512, 1024, 2048};
+
+ private:
+  ResNetOptions options_;
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::AnyModule bn1;
+  torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
+};
+TORCH_MODULE(ResNet);
+
+}  // namespace mrcnn::modeling

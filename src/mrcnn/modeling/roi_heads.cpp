@@ -1,0 +1,134 @@
+#include "mrcnn/modeling/roi_heads.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/init.h>
+#include <torch/nn/modules/activation.h>
+
+#include "mrcnn/modeling/layers.h"
+#include "mrcnn/ops/nms.h"
+
+namespace mrcnn::modeling {
+
+TwoMLPHeadImpl::TwoMLPHeadImpl(int64_t in_features, int64_t representation) {
+  fc6 = register_module("fc6", torch::nn::Linear(in_features, representation));
+  fc7 = register_module("fc7", torch::nn::Linear(representation, representation));
+}
+
+at::Tensor TwoMLPHeadImpl::forward(const at::Tensor& x) {
+  return torch::relu(fc7(torch::relu(fc6(x.flatten(1)))));
+}
+
+FastRCNNPredictorImpl::FastRCNNPredictorImpl(int64_t in_features, int64_t num_classes) {
+  cls_score = register_module("cls_score", torch::nn::Linear(in_features, num_classes));
+  bbox_pred = register_module("bbox_pred", torch::nn::Linear(in_features, num_classes * 4));
+}
+
+std::pair<at::Tensor, at::Tensor> FastRCNNPredictorImpl::forward(const at::Tensor& x) {
+  const at::Tensor flat = x.flatten(1);
+  return {cls_score(flat), bbox_pred(flat)};
+}
+
+MaskRCNNPredictorImpl::MaskRCNNPredictorImpl(int64_t in_channels, int64_t dim_reduced,
+                                             int64_t num_classes) {
+  conv5_mask = register_module(
+      "conv5_mask", torch::nn::ConvTranspose2d(
+                        torch::nn::ConvTranspose2dOptions(in_channels, dim_reduced, 2).stride(2)));
+  mask_fcn_logits = register_module(
+      "mask_fcn_logits", torch::nn::Conv2d(torch::nn::Conv2dOptions(dim_reduced, num_classes, 1)));
+  for (auto& p : named_parameters()) {
+    if (p.key().find("weight") != std::string::npos) {
+      torch::nn::init::kaiming_normal_(p.value(), 0.0, torch::kFanOut, torch::kReLU);
+    } else {
+      torch::nn::init::zeros_(p.value());
+    }
+  }
+}
+
+at::Tensor MaskRCNNPredictorImpl::forward(const at::Tensor& x) {
+  return mask_fcn_logits(torch::relu(conv5_mask(x)));
+}
+
+RoIHeadsImpl::RoIHeadsImpl(int64_t in_channels, const RoIHeadsOptions& o)
+    : options_(o),
+      box_pooler_(o.box_resolution, o.sampling_ratio, o.aligned),
+      mask_pooler_(o.mask_resolution, o.sampling_ratio, o.aligned),
+      box_coder_(o.box_weights) {
+  box_head = register_module(
+      "box_head", TwoMLPHead(in_channels * o.box_resolution * o.box_resolution, o.representation));
+  box_predictor =
+      register_module("box_predictor", FastRCNNPredictor(o.representation, o.num_classes));
+  mask_head = torch::nn::Sequential();
+  int64_t channels = in_channels;
+  for (int64_t i = 0; i < o.mask_convs; ++i) {
+    // Each block is a Sequential(conv, relu), torchvision's Conv2dNormActivation: keys "i.0.*".
+    auto conv =
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, o.mask_channels, 3).padding(1));
+    torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+    torch::nn::init::zeros_(conv->bias);
+    mask_head->push_back(ConvBlock(conv, torch::nn::ReLU()));
+    channels = o.mask_channels;
+  }
+  register_module("mask_head", mask_head);
+  mask_predictor = register_module("mask_predictor",
+                                   MaskRCNNPredictor(channels, o.mask_channels, o.num_classes));
+}
+
+std::vector<Detections> RoIHeadsImpl::inference(
+    const std::vector<at::Tensor>& features, const std::vector<at::Tensor>& proposals,
+    const std::vector<std::array<int64_t, 2>>& image_sizes) {
+  const std::vector<at::Tensor> levels(features.begin(), features.begin() + 4);  // P2..P5
+  const at::Tensor pooled = box_pooler_(levels, proposals, image_sizes);
+  auto [class_logits, box_regression] = box_predictor->forward(box_head->forward(pooled));
+
+  const int64_t num_classes = class_logits.size(-1);
+  const at::Tensor all_proposals = at::cat(proposals, 0);
+  const at::Tensor pred_boxes = box_coder_.decode(box_regression, all_proposals);  // [R, K, 4]
+  const at::Tensor pred_scores = at::softmax(class_logits, -1);
+
+  std::vector<Detections> results;
+  int64_t offset = 0;
+  for (std::size_t i = 0; i < proposals.size(); ++i) {
+    const int64_t n = proposals[i].size(0);
+    at::Tensor boxes =
+        clip_boxes_to_image(pred_boxes.narrow(0, offset, n), image_sizes[i][0], image_sizes[i][1]);
+    at::Tensor scores = pred_scores.narrow(0, offset, n);
+    offset += n;
+    at::Tensor labels =
+        at::arange(num_classes, scores.options().dtype(at::kLong)).view({1, -1}).expand_as(scores);
+    // Drop the background column, then flatten (proposal-major, class-minor).
+    boxes = boxes.slice(1, 1).reshape({-1, 4});
+    scores = scores.slice(1, 1).reshape(-1);
+    labels = labels.slice(1, 1).reshape(-1);
+    at::Tensor keep = at::where(scores > options_.score_thresh)[0];
+    boxes = boxes.index_select(0, keep);
+    scores = scores.index_select(0, keep);
+    labels = labels.index_select(0, keep);
+    keep = remove_small_boxes(boxes, options_.min_box_size);
+    boxes = boxes.index_select(0, keep);
+    scores = scores.index_select(0, keep);
+    labels = labels.index_select(0, keep);
+    keep = ops::batched_nms(boxes, scores, labels, options_.nms_thresh);
+    keep = keep.slice(0, 0, std::min<int64_t>(keep.size(0), options_.detections_per_img));
+    results.push_back({boxes.index_select(0, keep),
+                       scores.index_select(0, keep),
+                       labels.index_select(0, keep),
+                       {}});
+  }
+
+  // Masks for the kept boxes, of the predicted class.
+  std::vector<at::Tensor> kept_boxes;
+  for (const auto& r : results) kept_boxes.push_back(r.boxes);
+  const at::Tensor mask_features =
+      mask_head->forward(mask_pooler_(levels, kept_boxes, image_sizes));
+  const at::Tensor mask_probs = at::sigmoid(mask_predictor->forward(mask_features));
+  offset = 0;
+  for (auto& r : results) {
+    const int64_t n = r.boxes.size(0);
+    const at::Tensor probs = mask_probs.narrow(0, offset, n);
+    r.masks = probs.index({at::arange(n, r.labels.options()), r.labels}).unsqueeze(1);
+    offset += n;
+  }
+  return results;
+}
+
+}  // namespace mrcnn::modeling

@@ -1,0 +1,120 @@
+#include "mrcnn/modeling/rpn.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/init.h>
+#include <torch/nn/modules/activation.h>
+
+#include "mrcnn/modeling/layers.h"
+#include "mrcnn/ops/nms.h"
+
+namespace mrcnn::modeling {
+
+RPNHeadImpl::RPNHeadImpl(int64_t in_channels, int64_t num_anchors) {
+  // torchvision nests the 3x3 conv as conv.0.0 (a Conv2dNormActivation inside a Sequential).
+  conv = register_module(
+      "conv",
+      torch::nn::Sequential(ConvBlock(
+          torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, in_channels, 3).padding(1)),
+          torch::nn::ReLU())));
+  cls_logits = register_module(
+      "cls_logits", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, num_anchors, 1)));
+  bbox_pred = register_module(
+      "bbox_pred", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, num_anchors * 4, 1)));
+  for (auto& p : named_parameters()) {
+    if (p.key().find("weight") != std::string::npos) {
+      torch::nn::init::normal_(p.value(), 0.0, 0.01);
+    } else {
+      torch::nn::init::zeros_(p.value());
+    }
+  }
+}
+
+std::pair<std::vector<at::Tensor>, std::vector<at::Tensor>> RPNHeadImpl::forward(
+    const std::vector<at::Tensor>& features) {
+  std::vector<at::Tensor> logits, deltas;
+  for (const auto& f : features) {
+    const at::Tensor t = conv->forward(f);
+    logits.push_back(cls_logits(t));
+    deltas.push_back(bbox_pred(t));
+  }
+  return {logits, deltas};
+}
+
+namespace {
+
+// [N, A*C, H, W] -> [N, H*W*A, C]: anchors ordered by cell, then anchor, as the generator.
+at::Tensor permute_and_flatten(const at::Tensor& x, int64_t c) {
+  const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+  return x.view({n, -1, c, h, w}).permute({0, 3, 4, 1, 2}).reshape({n, -1, c});
+}
+
+}  // namespace
+
+RegionProposalNetworkImpl::RegionProposalNetworkImpl(AnchorGenerator anchors, int64_t in_channels,
+                                                     ProposalOptions train, ProposalOptions test)
+    : anchor_generator_(std::move(anchors)), train_(train), test_(test) {
+  head = register_module("head", RPNHead(in_channels, anchor_generator_.anchors_per_location()));
+}
+
+RPNOutput RegionProposalNetworkImpl::forward(const std::vector<at::Tensor>& features,
+                                             const std::vector<std::array<int64_t, 2>>& image_sizes,
+                                             int64_t batch_height, int64_t batch_width) {
+  const ProposalOptions& o = is_training() ? train_ : test_;
+  auto [logits, deltas] = head->forward(features);
+  const int64_t num_images = features.front().size(0);
+  const at::Tensor anchors = anchor_generator_.grid_anchors(features, batch_height, batch_width);
+  const std::vector<int64_t> per_level = anchor_generator_.anchors_per_level(features);
+
+  std::vector<at::Tensor> flat_logits, flat_deltas;
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    flat_logits.push_back(permute_and_flatten(logits[i], 1));
+    flat_deltas.push_back(permute_and_flatten(deltas[i], 4));
+  }
+  RPNOutput out;
+  out.objectness = at::cat(flat_logits, 1).reshape({-1, 1});
+  out.deltas = at::cat(flat_deltas, 1).reshape({-1, 4});
+  out.anchors = anchors;
+
+  const at::Tensor all_anchors = anchors.repeat({num_images, 1});
+  const at::Tensor proposals =
+      box_coder_.decode(out.deltas.detach(), all_anchors).view({num_images, -1, 4});
+  const at::Tensor objectness = out.objectness.detach().reshape({num_images, -1});
+
+  // Top-k per level.
+  std::vector<at::Tensor> top_idx, level_ids;
+  int64_t offset = 0;
+  for (std::size_t level = 0; level < per_level.size(); ++level) {
+    const at::Tensor ob = objectness.narrow(1, offset, per_level[level]);
+    const int64_t k = std::min(o.pre_nms_top_n, per_level[level]);
+    top_idx.push_back(std::get<1>(ob.topk(k, 1)) + offset);
+    level_ids.push_back(
+        at::full({k}, static_cast<int64_t>(level), objectness.options().dtype(at::kLong)));
+    offset += per_level[level];
+  }
+  const at::Tensor idx = at::cat(top_idx, 1);
+  const at::Tensor levels = at::cat(level_ids, 0);
+  const at::Tensor batch = at::arange(num_images, idx.options()).unsqueeze(1);
+  const at::Tensor top_scores = at::sigmoid(objectness.index({batch, idx}));
+  const at::Tensor top_boxes = proposals.index({batch, idx});
+
+  for (int64_t i = 0; i < num_images; ++i) {
+    at::Tensor boxes = clip_boxes_to_image(top_boxes[i], image_sizes[i][0], image_sizes[i][1]);
+    at::Tensor scores = top_scores[i];
+    at::Tensor lvl = levels;
+    at::Tensor keep = remove_small_boxes(boxes, o.min_size);
+    boxes = boxes.index_select(0, keep);
+    scores = scores.index_select(0, keep);
+    lvl = lvl.index_select(0, keep);
+    keep = at::where(scores >= o.score_thresh)[0];
+    boxes = boxes.index_select(0, keep);
+    scores = scores.index_select(0, keep);
+    lvl = lvl.index_select(0, keep);
+    keep = ops::batched_nms(boxes, scores, lvl, o.nms_thresh);
+    keep = keep.slice(0, 0, std::min<int64_t>(keep.size(0), o.post_nms_top_n));
+    out.proposals.push_back(boxes.index_select(0, keep));
+    out.scores.push_back(scores.index_select(0, keep));
+  }
+  return out;
+}
+
+}  // namespace mrcnn::modeling

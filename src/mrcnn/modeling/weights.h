@@ -1,0 +1,38 @@
+// Loading weights into the model by name, with torchvision's current and older key names,
+// and a report of what did not fit.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "mrcnn/io/torch_checkpoint.h"
+#include "mrcnn/modeling/mask_rcnn.h"
+
+namespace mrcnn::modeling {
+
+struct LoadReport {
+  std::vector<std::string> loaded;
+  std::vector<std::string> missing;      // in the model, not in the file
+  std::vector<std::string> unexpected;   // in the file, not in the model
+  std::vector<std::string> wrong_shape;  // "key: file [a, b] vs model [c, d]"
+  std::vector<std::string> skipped;      // class-specific layers left out on purpose
+  std::string summary() const;
+};
+
+struct LoadOptions {
+  // Leave out the class-specific layers (cls_score, bbox_pred, mask_fcn_logits) when their
+  // shapes differ: fine-tuning to another number of classes.
+  bool skip_mismatched_class_layers = false;
+  // Key prefix to add to every file key first ("backbone.body." for ImageNet ResNet files).
+  std::string prefix;
+  // Missing, unexpected or wrongly shaped keys are an error (mrcnn::Error listing them).
+  bool strict = true;
+};
+
+// Renames older torchvision keys (before the Conv2dNormActivation wrappers) to current ones.
+std::string canonical_key(const std::string& key);
+
+LoadReport load_weights(torch::nn::Module& model, const io::NamedTensors& tensors,
+                        const LoadOptions& options, const std::string& source);
+
+}  // namespace mrcnn::modeling
