@@ -36,14 +36,6 @@ void add_config_driven(CLI::App& app, int& exit_code, const char* name, const ch
 }  // namespace
 
 void add_pending_commands(CLI::App& app, int& exit_code) {
-  add_config_driven(app, exit_code, "eval", "Evaluate a model on the config's EvalDataset",
-                    [](CLI::App& c, PendingOptions& o) {
-                      c.add_option("--weights", o.weights, "weights file");
-                      c.add_option("--output_eval", o.output, "where bbox.json / mask.json go");
-                      c.add_flag("--classwise", o.classwise, "per-category AP");
-                      c.add_flag("--json_eval", o.json_eval,
-                                 "score existing bbox.json / mask.json");
-                    });
   add_config_driven(
       app, exit_code, "infer", "Run a model on images and draw the results",
       [](CLI::App& c, PendingOptions& o) {

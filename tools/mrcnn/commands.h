@@ -9,8 +9,9 @@ namespace mrcnn::cli {
 void add_env_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
 void add_coco_eval_command(CLI::App& app, int& exit_code);
+void add_eval_command(CLI::App& app, int& exit_code);
 void add_make_shapes_command(CLI::App& app, int& exit_code);
-// eval, infer, bench: options defined, work still to come.
+// infer, bench: options defined, work still to come.
 void add_pending_commands(CLI::App& app, int& exit_code);
 
 }  // namespace mrcnn::cli

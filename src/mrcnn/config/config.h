@@ -464,6 +464,10 @@ struct Config {
   std::string architecture = "MaskRCNN";
   std::string metric = "COCO";
   int64_t num_classes = 80;
+  // Our extension: how model labels map to category ids. "contiguous": label k is the k-th
+  // category by id (PaddleDetection, detectron2); "category_id": label == category id, with
+  // num_classes + 1 slots (torchvision's COCO models: 91).
+  std::string label_map = "contiguous";
   int64_t epoch = 12;
   std::string weights;
   std::string pretrain_weights;
@@ -524,6 +528,7 @@ struct Config {
     v("architecture", s.architecture);
     v("metric", s.metric);
     v("num_classes", s.num_classes);
+    v("label_map", s.label_map);
     v("epoch", s.epoch);
     v("weights", s.weights);
     v("pretrain_weights", s.pretrain_weights);

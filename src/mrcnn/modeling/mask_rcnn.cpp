@@ -10,6 +10,8 @@ MaskRCNNOptions torchvision_options(int64_t num_classes) {
   o.roi_heads.num_classes = num_classes;
   o.roi_heads.aligned = false;
   o.roi_heads.sampling_ratio = 2;
+  o.roi_heads.mask_aligned = false;
+  o.roi_heads.mask_sampling_ratio = 2;
   return o;
 }
 

@@ -51,7 +51,7 @@ at::Tensor MaskRCNNPredictorImpl::forward(const at::Tensor& x) {
 RoIHeadsImpl::RoIHeadsImpl(int64_t in_channels, const RoIHeadsOptions& o)
     : options_(o),
       box_pooler_(o.box_resolution, o.sampling_ratio, o.aligned),
-      mask_pooler_(o.mask_resolution, o.sampling_ratio, o.aligned),
+      mask_pooler_(o.mask_resolution, o.mask_sampling_ratio, o.mask_aligned),
       box_coder_(o.box_weights) {
   box_head = register_module(
       "box_head", TwoMLPHead(in_channels * o.box_resolution * o.box_resolution, o.representation));

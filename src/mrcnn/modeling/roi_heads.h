@@ -47,6 +47,8 @@ struct RoIHeadsOptions {
   int64_t mask_resolution = 14;
   int64_t sampling_ratio = 2;
   bool aligned = false;
+  int64_t mask_sampling_ratio = 2;
+  bool mask_aligned = false;
   int64_t representation = 1024;
   int64_t mask_convs = 4;
   int64_t mask_channels = 256;

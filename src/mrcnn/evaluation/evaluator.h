@@ -1,0 +1,54 @@
+// Running a model over a COCO dataset: predictions as COCO results (bbox.json, mask.json),
+// then the COCO evaluation of both. Masks are pasted, thresholded and RLE-encoded one
+// detection at a time, so memory does not grow with the image count or size.
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mrcnn/data/coco.h"
+#include "mrcnn/evaluation/coco_eval.h"
+#include "mrcnn/modeling/mask_rcnn.h"
+
+namespace mrcnn::evaluation {
+
+// Model labels -> COCO category ids.
+struct LabelMapping {
+  bool label_is_category_id = false;  // torchvision's COCO models
+  std::vector<int64_t> category_ids;  // sorted; label k -> category_ids[k - 1]
+  int64_t category_of(int64_t label) const;
+};
+
+struct ImageDetections {
+  int64_t image_id = 0;
+  std::vector<std::array<double, 4>> boxes_xywh;
+  std::vector<double> scores;
+  std::vector<int64_t> category_ids;
+  std::vector<structures::Rle> masks;  // at the image's size
+};
+
+// Predicts one decoded image (uint8 [H, W, 3]) and converts to COCO terms.
+ImageDetections detect(modeling::MaskRCNN& model, const at::Tensor& image_rgb,
+                       const c10::Device& device, const LabelMapping& labels, double mask_threshold,
+                       int64_t image_id);
+
+void append_results_json(const ImageDetections& d, std::string& bbox_json, std::string& mask_json);
+
+struct DatasetEvaluation {
+  std::string bbox_json_path, mask_json_path;
+  EvalResult bbox, segm;
+  double images_per_second = 0;
+};
+
+// Runs over every image of `dataset` (images read from image_dir), writes
+// output_dir/bbox.json and output_dir/mask.json, and evaluates them.
+DatasetEvaluation evaluate_model(
+    modeling::MaskRCNN& model, const data::CocoDataset& dataset, const std::string& image_dir,
+    const c10::Device& device, const LabelMapping& labels, double mask_threshold,
+    const std::string& output_dir,
+    const std::function<void(int64_t done, int64_t total, double seconds)>& progress);
+
+}  // namespace mrcnn::evaluation

@@ -1,0 +1,25 @@
+// Building the model a command needs: options from the config, weights from a file, device.
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <string>
+
+#include "mrcnn/config/config.h"
+#include "mrcnn/data/coco.h"
+#include "mrcnn/evaluation/evaluator.h"
+#include "mrcnn/modeling/mask_rcnn.h"
+
+namespace mrcnn::cli {
+
+// --weights, else the config's `weights`; a missing extension may be ".pth".
+std::string resolve_weights_path(const std::string& option, const config::Config& config);
+
+modeling::MaskRCNN load_model(const config::Config& config, const std::string& weights_path,
+                              const c10::Device& device);
+
+// Labels to category ids for the config's label_map, checked against the dataset's categories.
+evaluation::LabelMapping label_mapping(const config::Config& config,
+                                       const data::CocoDataset& categories);
+
+}  // namespace mrcnn::cli
