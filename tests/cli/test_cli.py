@@ -39,7 +39,7 @@ def test_env_with_cpu_device():
     assert "selected     cpu" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["eval", "infer", "bench"])
+@pytest.mark.parametrize("command", ["bench"])
 def test_config_driven_commands_not_implemented_exit_2(command):
     result = run(command, "-c", RECIPE)
     assert result.returncode == 2
@@ -124,3 +124,11 @@ def test_unknown_subcommand_and_missing_config_are_usage_errors():
     result = run("train")
     assert result.returncode != 0
     assert "--config" in result.stderr
+
+
+def test_eval_and_infer_without_weights_say_so(tmp_path):
+    for command in (["eval"], ["infer", "--infer_dir", str(tmp_path)]):
+        result = run(*command, "-c", RECIPE, "-o", "weights=" + str(tmp_path / "none"),
+                     "EvalDataset.dataset_dir=" + str(tmp_path))
+        assert result.returncode == 1
+        assert "error:" in result.stderr

@@ -112,3 +112,15 @@ BBoxPostProcess:
                            capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert again.stdout == run.stdout
+
+    # infer over the same images: pictures written, and the same detections saved.
+    drawn = tmp_path / "drawn"
+    infer = subprocess.run([MRCNN, "infer", "-c", str(config), "--weights", str(weights), "--infer_dir",
+                            str(data / "val"), "--output_dir", str(drawn), "--save_results", "--draw_threshold", "0.2",
+                            "-o", f"TestDataset.dataset_dir={data}"], capture_output=True, text=True, timeout=600)
+    assert infer.returncode == 0, infer.stderr
+    for image in gt["images"]:
+        picture = Image.open(drawn / image["file_name"])
+        assert picture.size == (image["width"], image["height"])
+    assert json.loads((drawn / "bbox.json").read_text()) == ours_bbox
+    assert json.loads((drawn / "mask.json").read_text()) == ours_mask

@@ -10,8 +10,9 @@ void add_env_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
 void add_coco_eval_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
+void add_infer_command(CLI::App& app, int& exit_code);
 void add_make_shapes_command(CLI::App& app, int& exit_code);
-// infer, bench: options defined, work still to come.
+// bench: options defined, work still to come.
 void add_pending_commands(CLI::App& app, int& exit_code);
 
 }  // namespace mrcnn::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   cli::add_train_command(app, exit_code);
   cli::add_eval_command(app, exit_code);
+  cli::add_infer_command(app, exit_code);
   cli::add_coco_eval_command(app, exit_code);
   cli::add_make_shapes_command(app, exit_code);
   cli::add_pending_commands(app, exit_code);

@@ -1,0 +1,171 @@
+#include "mrcnn/visualization/draw.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+namespace mrcnn::visualization {
+namespace {
+
+struct Glyph {
+  char c;
+  uint8_t rows[7];  // 5 bits per row, most significant bit on the left
+};
+
+// A 5x7 font: capitals, digits and a little punctuation (lower case is drawn as capitals).
+constexpr Glyph kFont[] = {
+    {'A', {0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11}},
+    {'B', {0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E}},
+    {'C', {0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E}},
+    {'D', {0x1E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1E}},
+    {'E', {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F}},
+    {'F', {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10}},
+    {'G', {0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F}},
+    {'H', {0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11}},
+    {'I', {0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E}},
+    {'J', {0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C}},
+    {'K', {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11}},
+    {'L', {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F}},
+    {'M', {0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11}},
+    {'N', {0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11}},
+    {'O', {0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E}},
+    {'P', {0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10}},
+    {'Q', {0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D}},
+    {'R', {0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11}},
+    {'S', {0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E}},
+    {'T', {0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04}},
+    {'U', {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E}},
+    {'V', {0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04}},
+    {'W', {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A}},
+    {'X', {0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11}},
+    {'Y', {0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04}},
+    {'Z', {0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F}},
+    {'0', {0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E}},
+    {'1', {0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E}},
+    {'2', {0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F}},
+    {'3', {0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E}},
+    {'4', {0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02}},
+    {'5', {0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E}},
+    {'6', {0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E}},
+    {'7', {0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08}},
+    {'8', {0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E}},
+    {'9', {0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C}},
+    {'.', {0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C}},
+    {'-', {0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00}},
+    {'_', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1F}},
+    {':', {0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00}},
+    {'%', {0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03}},
+    {'/', {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00}},
+    {' ', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}},
+    {'?', {0x0E, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04}},
+};
+
+const Glyph& glyph(char c) {
+  const char upper = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const auto& g : kFont) {
+    if (g.c == upper) return g;
+  }
+  return kFont[std::size(kFont) - 1];
+}
+
+void put(at::Tensor& image, int64_t x, int64_t y, Colour colour) {
+  const int64_t h = image.size(0), w = image.size(1);
+  if (x < 0 || y < 0 || x >= w || y >= h) return;
+  uint8_t* p = image.data_ptr<uint8_t>() + (y * w + x) * 3;
+  p[0] = colour[0];
+  p[1] = colour[1];
+  p[2] = colour[2];
+}
+
+}  // namespace
+
+Colour category_colour(int64_t id) {
+  // Golden-ratio hue steps give well separated colours for consecutive ids.
+  const double hue = std::fmod(0.13 + 0.618033988749895 * static_cast<double>(id), 1.0) * 6.0;
+  const double s = 0.75, v = 0.95;
+  const int sector = static_cast<int>(hue);
+  const double f = hue - sector, p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+  double r = v, g = t, b = p;
+  switch (sector) {
+    case 1:
+      r = q, g = v, b = p;
+      break;
+    case 2:
+      r = p, g = v, b = t;
+      break;
+    case 3:
+      r = p, g = q, b = v;
+      break;
+    case 4:
+      r = t, g = p, b = v;
+      break;
+    case 5:
+      r = v, g = p, b = q;
+      break;
+    default:
+      break;
+  }
+  return {static_cast<uint8_t>(r * 255), static_cast<uint8_t>(g * 255),
+          static_cast<uint8_t>(b * 255)};
+}
+
+void blend_mask(at::Tensor& image, const structures::Rle& mask, Colour colour, double alpha) {
+  const int64_t w = image.size(1);
+  uint8_t* pixels = image.data_ptr<uint8_t>();
+  uint64_t position = 0;  // column-major, as the RLE
+  bool on = false;
+  for (uint32_t count : mask.counts) {
+    if (on) {
+      for (uint64_t p = position; p < position + count; ++p) {
+        uint8_t* px = pixels + ((p % mask.height) * w + p / mask.height) * 3;
+        for (int c = 0; c < 3; ++c)
+          px[c] = static_cast<uint8_t>(std::lround(px[c] * (1 - alpha) + colour[c] * alpha));
+      }
+    }
+    position += count;
+    on = !on;
+  }
+}
+
+void draw_box(at::Tensor& image, const std::array<double, 4>& box, Colour colour, int thickness) {
+  const int64_t x1 = std::lround(box[0]), y1 = std::lround(box[1]), x2 = std::lround(box[2]),
+                y2 = std::lround(box[3]);
+  for (int t = 0; t < thickness; ++t) {
+    for (int64_t x = x1; x <= x2; ++x) {
+      put(image, x, y1 + t, colour);
+      put(image, x, y2 - t, colour);
+    }
+    for (int64_t y = y1; y <= y2; ++y) {
+      put(image, x1 + t, y, colour);
+      put(image, x2 - t, y, colour);
+    }
+  }
+}
+
+void draw_caption(at::Tensor& image, int64_t x, int64_t y, const std::string& text,
+                  Colour background, int scale) {
+  const int64_t advance = 6 * scale, height = 9 * scale;
+  const int64_t width = static_cast<int64_t>(text.size()) * advance + scale;
+  // Keep the caption inside the image where possible.
+  x = std::clamp<int64_t>(x, 0, std::max<int64_t>(image.size(1) - width, 0));
+  y = std::clamp<int64_t>(y, 0, std::max<int64_t>(image.size(0) - height, 0));
+  for (int64_t dy = 0; dy < height; ++dy)
+    for (int64_t dx = 0; dx < width; ++dx) put(image, x + dx, y + dy, background);
+  const int luminance = (299 * background[0] + 587 * background[1] + 114 * background[2]) / 1000;
+  const Colour ink = luminance > 140 ? Colour{0, 0, 0} : Colour{255, 255, 255};
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const Glyph& g = glyph(text[i]);
+    for (int row = 0; row < 7; ++row)
+      for (int col = 0; col < 5; ++col) {
+        if (!((g.rows[row] >> (4 - col)) & 1)) continue;
+        for (int sy = 0; sy < scale; ++sy)
+          for (int sx = 0; sx < scale; ++sx)
+            put(image, x + scale + static_cast<int64_t>(i) * advance + col * scale + sx,
+                y + scale + row * scale + sy, ink);
+      }
+  }
+}
+
+}  // namespace mrcnn::visualization

@@ -1,0 +1,28 @@
+// Drawing detections on images: translucent coloured masks, box outlines and "label score"
+// captions in a built-in bitmap font (no font files needed).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <array>
+#include <string>
+
+#include "mrcnn/structures/rle.h"
+
+namespace mrcnn::visualization {
+
+using Colour = std::array<uint8_t, 3>;
+
+// A distinct, stable colour for a category id.
+Colour category_colour(int64_t category_id);
+
+// All functions draw into `image`, a contiguous uint8 [H, W, 3] CPU tensor.
+void blend_mask(at::Tensor& image, const structures::Rle& mask, Colour colour, double alpha = 0.5);
+void draw_box(at::Tensor& image, const std::array<double, 4>& box_xyxy, Colour colour,
+              int thickness = 2);
+// Text at (x, y) = top-left, on a filled background; characters outside [A-Za-z0-9 .:_%/-]
+// are drawn as '?'.
+void draw_caption(at::Tensor& image, int64_t x, int64_t y, const std::string& text,
+                  Colour background, int scale = 2);
+
+}  // namespace mrcnn::visualization
