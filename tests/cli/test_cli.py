@@ -39,13 +39,6 @@ def test_env_with_cpu_device():
     assert "selected     cpu" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["bench"])
-def test_config_driven_commands_not_implemented_exit_2(command):
-    result = run(command, "-c", RECIPE)
-    assert result.returncode == 2
-    assert "not implemented yet" in result.stderr
-
-
 def test_train_is_pending_but_checks_config_and_device_first():
     result = run("train", "-c", RECIPE, "--device", "cpu")
     assert result.returncode == 2

@@ -72,6 +72,25 @@ TEST(Rle, MergeUnionAndIntersection) {
   EXPECT_THROW(rle_merge(mismatched, false), Error);
 }
 
+TEST(Rle, RegionEncodingEqualsWholeImageEncoding) {
+  uint64_t state = 12345;
+  auto next = [&] {
+    return (state = state * 6364136223846793005ull + 1442695040888963407ull) >> 33;
+  };
+  for (int trial = 0; trial < 200; ++trial) {
+    const uint32_t h = 1 + next() % 20, w = 1 + next() % 20;
+    const uint32_t x0 = next() % w, y0 = next() % h;
+    const uint32_t rw = 1 + next() % (w - x0), rh = 1 + next() % (h - y0);
+    std::vector<uint8_t> region(rh * rw), full(h * w, 0);
+    for (uint32_t y = 0; y < rh; ++y)
+      for (uint32_t x = 0; x < rw; ++x)
+        full[(y0 + y) * w + x0 + x] = region[y * rw + x] = next() % 3 == 0;
+    EXPECT_EQ(rle_encode_region(region.data(), rh, rw, x0, y0, h, w),
+              rle_encode_row_major(full.data(), h, w))
+        << "trial " << trial;
+  }
+}
+
 TEST(BoxIou, CrowdUsesTheDetectionAreaAsUnion) {
   const std::vector<std::array<double, 4>> dt = {{0, 0, 10, 10}};
   const std::vector<std::array<double, 4>> gt = {{5, 0, 10, 10}, {5, 0, 10, 10}, {20, 20, 1, 1}};

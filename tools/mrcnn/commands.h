@@ -12,7 +12,6 @@ void add_coco_eval_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
 void add_infer_command(CLI::App& app, int& exit_code);
 void add_make_shapes_command(CLI::App& app, int& exit_code);
-// bench: options defined, work still to come.
-void add_pending_commands(CLI::App& app, int& exit_code);
+void add_bench_command(CLI::App& app, int& exit_code);
 
 }  // namespace mrcnn::cli

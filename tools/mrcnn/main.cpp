@@ -7,6 +7,7 @@
 #include "common_options.h"
 #include "mrcnn/build_info.h"
 #include "mrcnn/common/error.h"
+#include "mrcnn/common/memory.h"
 #include "mrcnn/engine/backend_plugins.h"
 
 int main(int argc, char** argv) {
@@ -21,10 +22,11 @@ int main(int argc, char** argv) {
   cli::add_infer_command(app, exit_code);
   cli::add_coco_eval_command(app, exit_code);
   cli::add_make_shapes_command(app, exit_code);
-  cli::add_pending_commands(app, exit_code);
+  cli::add_bench_command(app, exit_code);
   cli::add_env_command(app, exit_code);
 
   try {
+    keep_freed_memory_for_reuse();
     engine::load_backend_plugins_from_environment();
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -39,11 +39,15 @@ ImageDetections detect(modeling::MaskRCNN& model, const at::Tensor& image_rgb,
         {b[4 * i], b[4 * i + 1], b[4 * i + 2] - b[4 * i], b[4 * i + 3] - b[4 * i + 1]});
     out.scores.push_back(scores.data_ptr<double>()[i]);
     out.category_ids.push_back(category);
-    // One full-size plane at a time: paste, threshold, encode, drop.
-    const at::Tensor pasted = ops::paste_mask(result.masks[i][0], result.boxes[i], height, width);
-    const at::Tensor binary = (pasted > mask_threshold).to(at::kByte).cpu().contiguous();
-    out.masks.push_back(structures::rle_encode_row_major(
-        binary.data_ptr<uint8_t>(), static_cast<uint32_t>(height), static_cast<uint32_t>(width)));
+    // Only the box region of each mask is computed and encoded; no full-size planes.
+    const ops::PastedRegion region =
+        ops::paste_mask_region(result.masks[i][0], result.boxes[i], height, width);
+    const at::Tensor binary = (region.values > mask_threshold).to(at::kByte).cpu().contiguous();
+    out.masks.push_back(structures::rle_encode_region(
+        binary.data_ptr<uint8_t>(), static_cast<uint32_t>(binary.size(0)),
+        static_cast<uint32_t>(binary.size(1)), static_cast<uint32_t>(region.x0),
+        static_cast<uint32_t>(region.y0), static_cast<uint32_t>(height),
+        static_cast<uint32_t>(width)));
   }
   return out;
 }

@@ -1,7 +1,7 @@
 #include "mrcnn/modeling/mask_rcnn.h"
 
 #include <ATen/ATen.h>
-#include <torch/csrc/autograd/grad_mode.h>
+#include <c10/core/InferenceMode.h>
 
 namespace mrcnn::modeling {
 
@@ -38,7 +38,8 @@ MaskRCNNImpl::MaskRCNNImpl(const MaskRCNNOptions& o) : options_(o), transform_(o
 
 std::vector<ImageResult> MaskRCNNImpl::predict(const std::vector<at::Tensor>& images,
                                                InferenceTrace* trace) {
-  torch::NoGradGuard no_grad;
+  // Inference mode: no autograd bookkeeping at all (version counters, views).
+  c10::InferenceMode inference_mode;
   const bool was_training = is_training();
   eval();
   ImageBatch batch = transform_(images);

@@ -21,9 +21,24 @@ at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_thr
 at::Tensor batched_nms(const at::Tensor& boxes, const at::Tensor& scores, const at::Tensor& groups,
                        double iou_threshold) {
   if (boxes.numel() == 0) return at::empty({0}, boxes.options().dtype(at::kLong));
-  // Shift each group's boxes by a multiple of the largest coordinate so groups never overlap.
-  const at::Tensor offsets = groups.to(boxes.scalar_type()) * (boxes.max() + 1);
-  return nms(boxes + offsets.unsqueeze(1), scores, iou_threshold);
+  if (boxes.size(0) <= 1000) {
+    // Few boxes: one NMS, with each group's boxes shifted so groups never overlap.
+    const at::Tensor offsets = groups.to(boxes.scalar_type()) * (boxes.max() + 1);
+    return nms(boxes + offsets.unsqueeze(1), scores, iou_threshold);
+  }
+  // Many boxes (e.g. every class of every proposal): NMS per group is quadratic only in the
+  // group sizes. Kept boxes are then ordered by score, ties by index.
+  std::vector<at::Tensor> kept;
+  const at::Tensor unique_groups = std::get<0>(at::_unique(groups));
+  for (int64_t g = 0; g < unique_groups.size(0); ++g) {
+    const at::Tensor members = at::where(groups == unique_groups[g])[0];
+    kept.push_back(members.index_select(
+        0, nms(boxes.index_select(0, members), scores.index_select(0, members), iou_threshold)));
+  }
+  const at::Tensor keep = std::get<0>(at::cat(kept).sort());
+  const at::Tensor order =
+      std::get<1>(scores.index_select(0, keep).sort(/*stable=*/true, 0, /*descending=*/true));
+  return keep.index_select(0, order);
 }
 
 }  // namespace mrcnn::ops

@@ -11,8 +11,13 @@ namespace mrcnn::ops {
 at::Tensor paste_masks(const at::Tensor& masks, const at::Tensor& boxes, int64_t height,
                        int64_t width);
 
-// One mask, pasted: [height, width]. Used to paste and threshold one detection at a time, so
-// memory stays bounded by a single image plane.
-at::Tensor paste_mask(const at::Tensor& mask, const at::Tensor& box, int64_t height, int64_t width);
+// The part of one pasted mask that can be non-zero: values [y1 - y0, x1 - x0] placed at
+// (x0, y0) of a height x width image (everything else is 0). Empty when the box lies outside.
+struct PastedRegion {
+  at::Tensor values;
+  int64_t x0 = 0, y0 = 0;
+};
+PastedRegion paste_mask_region(const at::Tensor& mask, const at::Tensor& box, int64_t height,
+                               int64_t width);
 
 }  // namespace mrcnn::ops

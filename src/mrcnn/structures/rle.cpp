@@ -48,6 +48,39 @@ Rle rle_encode_row_major(const uint8_t* mask, uint32_t height, uint32_t width) {
   return rle;
 }
 
+Rle rle_encode_region(const uint8_t* region, uint32_t rh, uint32_t rw, uint32_t x0, uint32_t y0,
+                      uint32_t height, uint32_t width) {
+  Rle rle{height, width, {}};
+  bool previous = false;
+  uint32_t run = 0;
+  auto zeros = [&](uint64_t n) {
+    if (n == 0) return;
+    if (previous) {
+      rle.counts.push_back(run);
+      run = 0;
+      previous = false;
+    }
+    run += static_cast<uint32_t>(n);
+  };
+  zeros(uint64_t(x0) * height);
+  for (uint32_t x = 0; x < rw; ++x) {
+    zeros(y0);
+    for (uint32_t y = 0; y < rh; ++y) {
+      const bool value = region[uint64_t(y) * rw + x] != 0;
+      if (value != previous) {
+        rle.counts.push_back(run);
+        run = 0;
+        previous = value;
+      }
+      ++run;
+    }
+    zeros(height - y0 - rh);
+  }
+  zeros(uint64_t(width - x0 - rw) * height);
+  rle.counts.push_back(run);
+  return rle;
+}
+
 void rle_decode_column_major(const Rle& rle, uint8_t* mask) {
   rle_check(rle);
   uint8_t value = 0;

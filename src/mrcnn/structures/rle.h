@@ -25,6 +25,11 @@ struct Rle {
 Rle rle_encode_column_major(const uint8_t* mask, uint32_t height, uint32_t width);
 // From a row-major (C order, as images are stored) mask.
 Rle rle_encode_row_major(const uint8_t* mask, uint32_t height, uint32_t width);
+// A height x width mask that is zero except for a row-major region of region_height x
+// region_width bytes at (x0, y0): the same result as encoding the whole image, in time
+// proportional to the region.
+Rle rle_encode_region(const uint8_t* region, uint32_t region_height, uint32_t region_width,
+                      uint32_t x0, uint32_t y0, uint32_t height, uint32_t width);
 // Into a column-major 0/1 mask of height*width bytes.
 void rle_decode_column_major(const Rle& rle, uint8_t* mask);
 void rle_decode_row_major(const Rle& rle, uint8_t* mask);

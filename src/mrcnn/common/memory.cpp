@@ -1,0 +1,13 @@
+#include "mrcnn/common/memory.h"
+
+#include <malloc.h>
+
+namespace mrcnn {
+
+void keep_freed_memory_for_reuse() {
+  // Serve large blocks from the heap (not fresh mmaps) and do not trim the heap eagerly.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+}  // namespace mrcnn
