@@ -5,8 +5,6 @@ image), scores it with both for bbox and segm, checks the 12 stats are identical
 pycocotools_seconds / ours_seconds. Both are timed end to end (read ground truth, read results,
 evaluate, accumulate, summarize)."""
 import argparse
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -19,6 +17,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "reference"))
 import coco_synth  # noqa: E402
+from reference_models import pycocotools_eval  # noqa: E402
 
 
 def generate(folder, images, seed):
@@ -37,16 +36,8 @@ def generate(folder, images, seed):
 
 
 def pycocotools_run(gt, res, iou_type):
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
-
     start = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco = COCO(str(gt))
-        ev = COCOeval(coco, coco.loadRes(str(res)), iou_type)
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
+    ev = pycocotools_eval(gt, res, iou_type)
     return time.perf_counter() - start, list(ev.stats)
 
 

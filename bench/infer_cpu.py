@@ -20,26 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def prepare(folder, count):
     import torch
-    import torchvision
 
     sys.path.insert(0, str(ROOT / "tests" / "reference"))
-    from test_model import freeze_batch_norm
+    from reference_models import random_maskrcnn
 
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / "maskrcnn_random.pth"
     if not weights.exists():
-        torch.manual_seed(0)
-        model = torchvision.models.detection.maskrcnn_resnet50_fpn(weights=None, weights_backbone=None)
-        freeze_batch_norm(model)
-        with torch.no_grad():
-            for name, buffer in model.named_buffers():
-                if name.endswith("running_mean") or name.endswith("bias"):
-                    buffer.uniform_(-0.1, 0.1)
-                elif name.endswith("running_var"):
-                    buffer.uniform_(0.5, 1.5)
-                elif name.endswith("weight"):
-                    buffer.uniform_(0.4, 0.8)
-        torch.save(model.state_dict(), weights)
+        torch.save(random_maskrcnn(seed=0).state_dict(), weights)
     rng = np.random.default_rng(0)
     images = []
     for k in range(count):
@@ -61,7 +49,7 @@ TORCHVISION = textwrap.dedent("""
     import numpy as np, torch, torchvision
     from PIL import Image
     sys.path.insert(0, sys.argv[1])
-    from test_model import freeze_batch_norm
+    from reference_models import freeze_batch_norm
     torch.set_num_threads(int(sys.argv[2]))
     repeat = int(sys.argv[3])
     model = torchvision.models.detection.maskrcnn_resnet50_fpn(weights=None, weights_backbone=None,

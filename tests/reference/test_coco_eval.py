@@ -1,7 +1,5 @@
 """`mrcnn coco-eval` against pycocotools' COCOeval on generated data: every one of the 12
 stats and every per-category AP must agree within 1e-9."""
-import contextlib
-import io
 import json
 import math
 import os
@@ -9,22 +7,15 @@ import subprocess
 
 import numpy as np
 import pytest
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
 
 import coco_synth
+from reference_models import pycocotools_eval
 
 MRCNN = os.environ.get("MRCNN_BIN", "build/bin/mrcnn")
 
 
 def reference(gt_path, res_path, iou_type):
-    with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO(gt_path)
-        dt = gt.loadRes(res_path)
-        ev = COCOeval(gt, dt, iou_type)
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
+    ev = pycocotools_eval(gt_path, res_path, iou_type)
     per_category = {}
     precision = ev.eval["precision"]
     for k, category_id in enumerate(ev.params.catIds):

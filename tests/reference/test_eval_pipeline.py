@@ -1,7 +1,5 @@
 """`mrcnn eval` end to end on a generated COCO-layout set, against torchvision run on the same
 images with the same weights and the same conversion to COCO results."""
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -9,45 +7,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision
 from PIL import Image
 from pycocotools import mask as mask_utils
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
 
-from test_model import freeze_batch_norm
+from reference_models import pycocotools_eval, random_maskrcnn
 
 MRCNN = os.environ.get("MRCNN_BIN", "build/bin/mrcnn")
 SOURCE = Path(os.environ.get("MRCNN_SOURCE_DIR", ".")).resolve()
-
-
-def pycocotools_stats(gt, results, kind):
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco = COCO(str(gt))
-        ev = COCOeval(coco, coco.loadRes(str(results)), kind)
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    return ev.stats
 
 
 def test_eval_matches_torchvision_and_pycocotools(tmp_path):
     data = tmp_path / "shapes"
     subprocess.run([MRCNN, "make-shapes", "--out", str(data), "--train", "0", "--val", "3", "--size", "160x128",
                     "--seed", "4"], check=True, capture_output=True)
-    torch.manual_seed(3)
-    model = torchvision.models.detection.maskrcnn_resnet50_fpn(
-        weights=None, weights_backbone=None, num_classes=4, min_size=128, max_size=256, box_score_thresh=0.2)
-    freeze_batch_norm(model)
-    with torch.no_grad():
-        for name, buffer in model.named_buffers():
-            if name.endswith("running_mean") or name.endswith("bias"):
-                buffer.uniform_(-0.1, 0.1)
-            elif name.endswith("running_var"):
-                buffer.uniform_(0.5, 1.5)
-            elif name.endswith("weight"):
-                buffer.uniform_(0.4, 0.8)
-    model.eval()
+    model = random_maskrcnn(seed=3, num_classes=4, min_size=128, max_size=256, box_score_thresh=0.2)
     weights = tmp_path / "weights.pth"
     torch.save(model.state_dict(), weights)
 
@@ -103,7 +76,7 @@ BBoxPostProcess:
 
     # The printed tables are pycocotools' numbers for our files.
     for kind, path in (("bbox", out / "bbox.json"), ("segm", out / "mask.json")):
-        stats = pycocotools_stats(gt_path, path, kind)
+        stats = pycocotools_eval(gt_path, path, kind).stats
         line = f"Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = {stats[0]:0.3f}"
         assert line in run.stdout.split(f"*{kind}*")[1]
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import torchvision
 from PIL import Image
+
+from reference_models import random_maskrcnn
 
 MODEL_TOOL = os.environ.get("MRCNN_MODEL_TOOL", "build/tests/model_tool")
 MIN_SIZE, MAX_SIZE, SCORE_THRESH = 320, 512, 0.012
@@ -50,36 +51,10 @@ def comparison_root():
     return _ROOT
 
 
-def freeze_batch_norm(module):
-    for name, child in module.named_children():
-        if isinstance(child, torch.nn.BatchNorm2d):
-            frozen = torchvision.ops.misc.FrozenBatchNorm2d(child.num_features, eps=child.eps)
-            frozen.load_state_dict({k: v for k, v in child.state_dict().items() if k != "num_batches_tracked"})
-            setattr(module, name, frozen)
-        else:
-            freeze_batch_norm(child)
-
-
 @pytest.fixture(scope="module")
 def comparison(tmp_path_factory):
     folder = tmp_path_factory.mktemp("model")
-    torch.manual_seed(0)
-    model = torchvision.models.detection.maskrcnn_resnet50_fpn(
-        weights=None, weights_backbone=None, min_size=MIN_SIZE, max_size=MAX_SIZE, box_score_thresh=SCORE_THRESH)
-    # Without pretrained weights torchvision builds the backbone with BatchNorm2d; its COCO
-    # model (the one users bring) has FrozenBatchNorm2d, as ours does. Use that.
-    freeze_batch_norm(model)
-    # Random frozen-BatchNorm statistics, so the backbone is not an identity at initialisation;
-    # small scales keep activations in a realistic range through the 16 residual blocks.
-    with torch.no_grad():
-        for name, buffer in model.named_buffers():
-            if name.endswith("running_mean") or name.endswith("bias"):
-                buffer.uniform_(-0.1, 0.1)
-            elif name.endswith("running_var"):
-                buffer.uniform_(0.5, 1.5)
-            elif name.endswith("weight"):
-                buffer.uniform_(0.4, 0.8)
-    model.eval()
+    model = random_maskrcnn(seed=0, min_size=MIN_SIZE, max_size=MAX_SIZE, box_score_thresh=SCORE_THRESH)
     checkpoint = folder / "maskrcnn.pth"
     torch.save(model.state_dict(), checkpoint)
     paths = make_images(folder, np.random.default_rng(1))
@@ -214,3 +189,27 @@ def test_mismatched_weights_are_listed(comparison, tmp_path):
     assert "missing from the file: backbone.fpn.layer_blocks.2.0.bias" in run.stderr
     assert "not used by the model: extra.weight" in run.stderr
     assert "roi_heads.box_predictor.cls_score.weight: file [5, 1024] vs model [91, 1024]" in run.stderr
+
+
+def test_weights_round_trip_through_safetensors(comparison, tmp_path):
+    """convert-weights writes our format; Python's safetensors reads it back exactly, and the
+    model loaded from it gives the same results."""
+    from safetensors.torch import load_file
+
+    _, _, ours = comparison
+    root = comparison_root()
+    converted = tmp_path / "maskrcnn.safetensors"
+    mrcnn = os.environ.get("MRCNN_BIN", "build/bin/mrcnn")
+    run = subprocess.run([mrcnn, "convert-weights", str(root / "maskrcnn.pth"), str(converted)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    original = torch.load(root / "maskrcnn.pth")
+    loaded = load_file(str(converted))
+    assert set(loaded) == set(original)
+    for key, tensor in original.items():
+        assert torch.equal(loaded[key], tensor), key
+    run = run_tool(converted, tmp_path / "out", sorted(root.glob("image*.png")))
+    assert run.returncode == 0, run.stderr
+    again = read_outputs(tmp_path / "out")
+    for name, array in ours.items():
+        np.testing.assert_array_equal(again[name], array, err_msg=name)

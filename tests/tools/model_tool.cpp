@@ -10,7 +10,7 @@
 #include <iostream>
 
 #include "mrcnn/io/image.h"
-#include "mrcnn/io/torch_checkpoint.h"
+#include "mrcnn/io/safetensors.h"
 #include "mrcnn/modeling/mask_rcnn.h"
 #include "mrcnn/modeling/weights.h"
 #include "mrcnn/ops/paste_masks.h"
@@ -28,8 +28,7 @@ int main(int argc, char** argv) {
     options.transform.max_size = std::stoll(argv[4]);
     options.roi_heads.score_thresh = std::stod(argv[5]);
     modeling::MaskRCNN model(options);
-    const auto report =
-        modeling::load_weights(*model, io::load_torch_state_dict(argv[1]), {}, argv[1]);
+    const auto report = modeling::load_weights(*model, io::load_weights_file(argv[1]), {}, argv[1]);
     std::cerr << report.summary() << "\n";
 
     std::vector<at::Tensor> images;

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "mrcnn/common/error.h"
-#include "mrcnn/io/torch_checkpoint.h"
+#include "mrcnn/io/safetensors.h"
 #include "mrcnn/modeling/build.h"
 #include "mrcnn/modeling/weights.h"
 
@@ -14,7 +14,9 @@ std::string resolve_weights_path(const std::string& option, const config::Config
   const std::string path = option.empty() ? config.weights : option;
   if (path.empty()) throw Error("no weights given: use --weights FILE or -o weights=FILE");
   if (std::filesystem::exists(path)) return path;
-  if (std::filesystem::exists(path + ".pth")) return path + ".pth";
+  for (const char* extension : {".safetensors", ".pth"}) {
+    if (std::filesystem::exists(path + extension)) return path + extension;
+  }
   throw Error(ErrorLocation{.file = path}, "weights file not found");
 }
 
@@ -22,7 +24,7 @@ modeling::MaskRCNN load_model(const config::Config& config, const std::string& w
                               const c10::Device& device) {
   modeling::MaskRCNN model(modeling::options_from_config(config));
   const auto report =
-      modeling::load_weights(*model, io::load_torch_state_dict(weights_path), {}, weights_path);
+      modeling::load_weights(*model, io::load_weights_file(weights_path), {}, weights_path);
   std::cerr << "weights: " << weights_path << ": " << report.summary() << "\n";
   model->to(device);
   model->eval();

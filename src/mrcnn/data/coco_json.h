@@ -10,16 +10,7 @@ namespace mrcnn::data::detail {
 
 namespace od = simdjson::ondemand;
 
-// The value of a simdjson result, or an mrcnn::Error naming the record (and the byte offset).
-template <class T>
-T checked(simdjson::simdjson_result<T> result, const io::JsonReader& reader,
-          const std::string& record, od::document& document) {
-  T value;
-  if (const auto error = std::move(result).get(value); error != simdjson::SUCCESS) {
-    reader.fail(record, "", error, document);
-  }
-  return value;
-}
+using io::checked;
 
 // A "segmentation" value: a list of polygons (each at least 3 points, an even number of
 // finite coordinates) or an RLE object with "size" and string or list "counts". With

@@ -49,6 +49,18 @@ class JsonReader {
 // True when something other than whitespace follows the value just read.
 bool has_trailing_content(od::document& document);
 
+// The value of a simdjson result, or an mrcnn::Error naming the record (and, for syntax
+// errors, the byte offset in `document`).
+template <class T>
+T checked(simdjson::simdjson_result<T> result, const JsonReader& reader, const std::string& record,
+          od::document& document) {
+  T value;
+  if (const auto error = std::move(result).get(value); error != simdjson::SUCCESS) {
+    reader.fail(record, "", error, document);
+  }
+  return value;
+}
+
 // Loads a whole file into simdjson's padded buffer; throws mrcnn::Error naming the file.
 simdjson::padded_string read_json_file(const std::string& path);
 

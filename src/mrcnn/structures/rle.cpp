@@ -29,25 +29,6 @@ Rle rle_encode_column_major(const uint8_t* mask, uint32_t height, uint32_t width
   return rle;
 }
 
-Rle rle_encode_row_major(const uint8_t* mask, uint32_t height, uint32_t width) {
-  Rle rle{height, width, {}};
-  uint8_t previous = 0;
-  uint32_t run = 0;
-  for (uint32_t x = 0; x < width; ++x) {
-    for (uint32_t y = 0; y < height; ++y) {
-      const uint8_t value = mask[uint64_t(y) * width + x] != 0;
-      if (value != previous) {
-        rle.counts.push_back(run);
-        run = 0;
-        previous = value;
-      }
-      ++run;
-    }
-  }
-  rle.counts.push_back(run);
-  return rle;
-}
-
 Rle rle_encode_region(const uint8_t* region, uint32_t rh, uint32_t rw, uint32_t x0, uint32_t y0,
                       uint32_t height, uint32_t width) {
   Rle rle{height, width, {}};
@@ -79,6 +60,10 @@ Rle rle_encode_region(const uint8_t* region, uint32_t rh, uint32_t rw, uint32_t 
   zeros(uint64_t(width - x0 - rw) * height);
   rle.counts.push_back(run);
   return rle;
+}
+
+Rle rle_encode_row_major(const uint8_t* mask, uint32_t height, uint32_t width) {
+  return rle_encode_region(mask, height, width, 0, 0, height, width);
 }
 
 void rle_decode_column_major(const Rle& rle, uint8_t* mask) {

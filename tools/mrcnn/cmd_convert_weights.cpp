@@ -1,0 +1,28 @@
+// `mrcnn convert-weights IN OUT.safetensors`: a torch.save state dict (or safetensors file)
+// into our weights format, keys renamed to current torchvision names.
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "mrcnn/io/safetensors.h"
+#include "mrcnn/modeling/weights.h"
+
+namespace mrcnn::cli {
+
+void add_convert_weights_command(CLI::App& app, int& exit_code) {
+  auto* command =
+      app.add_subcommand("convert-weights", "Convert a PyTorch state dict to safetensors");
+  auto input = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>();
+  command->add_option("input", *input, "a torch.save(model.state_dict()) file")->required();
+  command->add_option("output", *output, "the .safetensors file to write")->required();
+  command->callback([&exit_code, input, output] {
+    io::NamedTensors tensors = io::load_weights_file(*input);
+    for (auto& [name, tensor] : tensors) name = modeling::canonical_key(name);
+    io::save_safetensors(*output, tensors, {{"source", *input}, {"format", "pt"}});
+    std::cout << "wrote " << tensors.size() << " tensors to " << *output << "\n";
+    exit_code = 0;
+  });
+}
+
+}  // namespace mrcnn::cli
