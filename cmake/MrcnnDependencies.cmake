@@ -31,7 +31,6 @@ add_library(mrcnn_torch INTERFACE)
 # it ahead of them in the dynamic symbol search order, so our calls resolve to the system's.
 target_link_libraries(mrcnn_torch INTERFACE
   "-Wl,--push-state,--no-as-needed" stdc++ "-Wl,--pop-state" ${TORCH_LIBRARIES})
-target_include_directories(mrcnn_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 if(MRCNN_CUDA_ENABLED)
   find_package(CUDAToolkit REQUIRED)
   target_link_libraries(mrcnn_torch INTERFACE CUDA::cudart)

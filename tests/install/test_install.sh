@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs mrcnn into a temporary prefix, builds examples/ against the installed package and
+# runs it on a generated image with generated weights.
+#   test_install.sh BUILD_DIR SOURCE_DIR PYTHON MRCNN_BINARY
+set -euo pipefail
+build="$1" source="$2" python="$3" mrcnn="$4"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
+torch_prefix="$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+cmake -S "$source/examples" -B "$work/example" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_PREFIX_PATH="$work/prefix;$torch_prefix" >"$work/configure.log" 2>&1 || { cat "$work/configure.log"; exit 1; }
+cmake --build "$work/example" >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+
+"$mrcnn" make-shapes --out "$work/shapes" --train 0 --val 1 --size 128x96 >/dev/null
+PYTHONPATH="$source/tests/reference" "$python" -W ignore -c "
+import sys, torch
+from reference_models import random_maskrcnn
+torch.save(random_maskrcnn(seed=1, num_classes=4).state_dict(), sys.argv[1])" "$work/weights.pth"
+cat >"$work/config.yml" <<YAML
+_BASE_: ['$source/configs/mask_rcnn/mask_rcnn_r50_fpn_torchvision.yml', '$source/configs/datasets/shapes_instance.yml']
+label_map: contiguous
+TestDataset: {dataset_dir: $work/shapes}
+BBoxPostProcess: {nms: {score_threshold: 0.05}}
+YAML
+output="$("$work/example/mrcnn_predict_example" "$work/config.yml" "$work/weights.pth" "$work/shapes/val/000001.jpg")"
+echo "$output" | tail -3
+count="$(echo "$output" | tail -1 | sed -n 's/^\([0-9][0-9]*\) detections$/\1/p')"
+[[ -n $count && $count -gt 0 ]] || { echo "expected detections, got: $output"; exit 1; }
+# Category names come from the dataset's annotation file.
+echo "$output" | head -1 | grep -Eq '^(circle|square|triangle) '
+echo "install test: ok"
+
