@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/generated/variable_factories.h>
 
+#include "mrcnn/ops/aten/ops_aten.h"
 #include "mrcnn/ops/nms.h"
 #include "mrcnn/ops/roi_align.h"
 
@@ -62,6 +63,45 @@ TEST(RoIAlign, BackwardMatchesFiniteDifferences) {
         EXPECT_NEAR(analytic.view(-1)[i].item<double>(), numeric, 1e-6) << "element " << i;
       }
     }
+  }
+}
+
+TEST(RoIAlign, AtenPathMatchesTheKernelForwardAndBackward) {
+  at::manual_seed(3);
+  const at::Tensor input = at::randn({2, 3, 13, 17});
+  at::Tensor rois = at::rand({60, 5}) * at::tensor({2.f, 70.f, 55.f, 70.f, 55.f});
+  rois.select(1, 0).floor_();
+  rois.slice(1, 3, 5).add_(rois.slice(1, 1, 3));  // x2 >= x1, y2 >= y1
+  rois.slice(0, 0, 3).slice(1, 3, 5).copy_(rois.slice(0, 0, 3).slice(1, 1, 3) -
+                                           2);  // some inverted boxes
+  for (const bool aligned : {false, true}) {
+    for (const int64_t sampling : {0, 2}) {
+      const RoIAlignOptions o{.pooled_height = 5,
+                              .pooled_width = 4,
+                              .spatial_scale = 0.25,
+                              .sampling_ratio = sampling,
+                              .aligned = aligned};
+      at::Tensor a = input.clone().requires_grad_(true), b = input.clone().requires_grad_(true);
+      const at::Tensor kernel = roi_align(a, rois, o);
+      const at::Tensor generic = aten::roi_align(b, rois, o);
+      EXPECT_TRUE(at::allclose(kernel, generic, 1e-5, 1e-6)) << (kernel - generic).abs().max();
+      const at::Tensor grad = at::randn(kernel.sizes());
+      kernel.backward(grad);
+      generic.backward(grad);
+      EXPECT_TRUE(at::allclose(a.grad(), b.grad(), 1e-4, 1e-5))
+          << (a.grad() - b.grad()).abs().max();
+    }
+  }
+}
+
+TEST(Nms, AtenPathMatchesTheKernel) {
+  at::manual_seed(5);
+  const at::Tensor xy = at::rand({300, 2}) * 100;
+  const at::Tensor boxes = at::cat({xy, xy + at::rand({300, 2}) * 40 + 1}, 1);
+  const at::Tensor scores = at::rand({300});
+  for (const double threshold : {0.3, 0.5, 0.7}) {
+    EXPECT_TRUE(at::equal(nms(boxes, scores, threshold), aten::nms(boxes, scores, threshold)))
+        << threshold;
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "mrcnn/ops/aten/ops_aten.h"
 #include "mrcnn/ops/cpu/kernels.h"
 
 namespace mrcnn::ops {
@@ -14,8 +15,7 @@ at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_thr
     const at::ScalarType type = at::promote_types(boxes.scalar_type(), at::kFloat);
     return cpu::nms(boxes.to(type), scores.to(type), iou_threshold);
   }
-  // Other devices: compute on the CPU for now and bring the indices back.
-  return nms(boxes.cpu(), scores.cpu(), iou_threshold).to(boxes.device());
+  return aten::nms(boxes, scores, iou_threshold);
 }
 
 at::Tensor batched_nms(const at::Tensor& boxes, const at::Tensor& scores, const at::Tensor& groups,

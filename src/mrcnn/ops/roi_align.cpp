@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "mrcnn/ops/aten/ops_aten.h"
 #include "mrcnn/ops/cpu/kernels.h"
 
 namespace mrcnn::ops {
@@ -56,33 +57,25 @@ class RoIAlignFunction : public torch::autograd::Function<RoIAlignFunction> {
 at::Tensor roi_align_forward(const at::Tensor& input, const at::Tensor& rois,
                              const RoIAlignOptions& options) {
   check_arguments(input, rois, options);
+  // Devices without a kernel of ours use the ATen formulation.
+  if (!input.is_cpu()) return aten::roi_align(input, rois.to(input.device()), options);
   const at::ScalarType type = compute_type(input);
-  at::Tensor output;
-  if (input.is_cpu()) {
-    output = cpu::roi_align_forward(input.to(type), rois.to(type), options);
-  } else {
-    // Until device kernels land, other devices compute on the CPU.
-    output = cpu::roi_align_forward(input.to(at::kCPU, type), rois.to(at::kCPU, type), options)
-                 .to(input.device());
-  }
-  return output.to(input.scalar_type());
+  return cpu::roi_align_forward(input.to(type), rois.to(type), options).to(input.scalar_type());
 }
 
 at::Tensor roi_align_backward(const at::Tensor& grad_output, const at::Tensor& rois,
                               const RoIAlignOptions& options, at::IntArrayRef input_sizes) {
+  TORCH_CHECK(grad_output.is_cpu(), "roi_align_backward: the CPU kernel needs CPU tensors");
   const at::ScalarType type = compute_type(grad_output);
-  if (grad_output.is_cpu()) {
-    return cpu::roi_align_backward(grad_output.to(type), rois.to(type), options, input_sizes)
-        .to(grad_output.scalar_type());
-  }
-  return cpu::roi_align_backward(grad_output.to(at::kCPU, type), rois.to(at::kCPU, type), options,
-                                 input_sizes)
-      .to(grad_output.device(), grad_output.scalar_type());
+  return cpu::roi_align_backward(grad_output.to(type), rois.to(type), options, input_sizes)
+      .to(grad_output.scalar_type());
 }
 
 at::Tensor roi_align(const at::Tensor& input, const at::Tensor& rois,
                      const RoIAlignOptions& options) {
   check_arguments(input, rois, options);
+  // Elsewhere autograd differentiates the ATen formulation.
+  if (!input.is_cpu()) return aten::roi_align(input, rois.to(input.device()), options);
   return RoIAlignFunction::apply(input, rois, options.pooled_height, options.pooled_width,
                                  options.spatial_scale, options.sampling_ratio, options.aligned);
 }
