@@ -4,6 +4,9 @@
 
 #include "mrcnn/ops/aten/ops_aten.h"
 #include "mrcnn/ops/cpu/kernels.h"
+#ifdef MRCNN_WITH_CUDA
+#include "mrcnn/ops/cuda/kernels.h"
+#endif
 
 namespace mrcnn::ops {
 
@@ -15,6 +18,9 @@ at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_thr
     const at::ScalarType type = at::promote_types(boxes.scalar_type(), at::kFloat);
     return cpu::nms(boxes.to(type), scores.to(type), iou_threshold);
   }
+#ifdef MRCNN_WITH_CUDA
+  if (boxes.is_cuda()) return cuda::nms(boxes, scores.to(boxes.scalar_type()), iou_threshold);
+#endif
   return aten::nms(boxes, scores, iou_threshold);
 }
 

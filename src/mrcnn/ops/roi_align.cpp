@@ -5,6 +5,9 @@
 
 #include "mrcnn/ops/aten/ops_aten.h"
 #include "mrcnn/ops/cpu/kernels.h"
+#ifdef MRCNN_WITH_CUDA
+#include "mrcnn/ops/cuda/kernels.h"
+#endif
 
 namespace mrcnn::ops {
 namespace {
@@ -57,6 +60,13 @@ class RoIAlignFunction : public torch::autograd::Function<RoIAlignFunction> {
 at::Tensor roi_align_forward(const at::Tensor& input, const at::Tensor& rois,
                              const RoIAlignOptions& options) {
   check_arguments(input, rois, options);
+#ifdef MRCNN_WITH_CUDA
+  if (input.is_cuda()) {
+    const at::ScalarType type = compute_type(input);
+    return cuda::roi_align_forward(input.to(type), rois.to(input.device(), type), options)
+        .to(input.scalar_type());
+  }
+#endif
   // Devices without a kernel of ours use the ATen formulation.
   if (!input.is_cpu()) return aten::roi_align(input, rois.to(input.device()), options);
   const at::ScalarType type = compute_type(input);
@@ -65,8 +75,15 @@ at::Tensor roi_align_forward(const at::Tensor& input, const at::Tensor& rois,
 
 at::Tensor roi_align_backward(const at::Tensor& grad_output, const at::Tensor& rois,
                               const RoIAlignOptions& options, at::IntArrayRef input_sizes) {
-  TORCH_CHECK(grad_output.is_cpu(), "roi_align_backward: the CPU kernel needs CPU tensors");
   const at::ScalarType type = compute_type(grad_output);
+#ifdef MRCNN_WITH_CUDA
+  if (grad_output.is_cuda()) {
+    return cuda::roi_align_backward(grad_output.to(type), rois.to(grad_output.device(), type),
+                                    options, input_sizes)
+        .to(grad_output.scalar_type());
+  }
+#endif
+  TORCH_CHECK(grad_output.is_cpu(), "roi_align_backward: no kernel for ", grad_output.device());
   return cpu::roi_align_backward(grad_output.to(type), rois.to(type), options, input_sizes)
       .to(grad_output.scalar_type());
 }
@@ -75,7 +92,11 @@ at::Tensor roi_align(const at::Tensor& input, const at::Tensor& rois,
                      const RoIAlignOptions& options) {
   check_arguments(input, rois, options);
   // Elsewhere autograd differentiates the ATen formulation.
-  if (!input.is_cpu()) return aten::roi_align(input, rois.to(input.device()), options);
+  if (!input.is_cpu() && !input.is_cuda())
+    return aten::roi_align(input, rois.to(input.device()), options);
+#ifndef MRCNN_WITH_CUDA
+  if (input.is_cuda()) return aten::roi_align(input, rois.to(input.device()), options);
+#endif
   return RoIAlignFunction::apply(input, rois, options.pooled_height, options.pooled_width,
                                  options.spatial_scale, options.sampling_ratio, options.aligned);
 }

@@ -1,0 +1,16 @@
+// CUDA kernels of the ops (built when the CUDA toolkit is found). Same contracts and the same
+// arithmetic as the CPU kernels in ops/cpu/kernels.h.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include "mrcnn/ops/roi_align.h"
+
+namespace mrcnn::ops::cuda {
+
+at::Tensor roi_align_forward(const at::Tensor& input, const at::Tensor& rois, const RoIAlignOptions& options);
+at::Tensor roi_align_backward(const at::Tensor& grad_output, const at::Tensor& rois, const RoIAlignOptions& options,
+                              at::IntArrayRef input_sizes);
+at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold);
+
+}  // namespace mrcnn::ops::cuda
