@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -104,6 +105,20 @@ LoadReport load_weights(torch::nn::Module& model, const io::NamedTensors& tensor
     throw Error(ErrorLocation{.file = source}, "weights do not fit the model: " + report.summary());
   }
   return report;
+}
+
+LoadReport load_pretrain_weights(torch::nn::Module& model, const io::NamedTensors& tensors,
+                                 const std::string& source) {
+  const bool imagenet = std::any_of(tensors.begin(), tensors.end(), [](const auto& t) {
+    return t.first.starts_with("layer1.") || t.first == "conv1.weight";
+  });
+  LoadOptions options;
+  if (imagenet) {
+    options.prefix = "backbone.body.";
+  } else {
+    options.skip_mismatched_class_layers = true;
+  }
+  return load_weights(model, tensors, options, source);
 }
 
 }  // namespace mrcnn::modeling

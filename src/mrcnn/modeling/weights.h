@@ -35,4 +35,10 @@ std::string canonical_key(const std::string& key);
 LoadReport load_weights(torch::nn::Module& model, const io::NamedTensors& tensors,
                         const LoadOptions& options, const std::string& source);
 
+// PaddleDetection's `pretrain_weights`: either an ImageNet ResNet (keys conv1.*, layer1.*, fc.*),
+// loaded into the backbone alone, or a whole detector, loaded except the class-specific layers
+// when the number of classes differs (fine-tuning).
+LoadReport load_pretrain_weights(torch::nn::Module& model, const io::NamedTensors& tensors,
+                                 const std::string& source);
+
 }  // namespace mrcnn::modeling
