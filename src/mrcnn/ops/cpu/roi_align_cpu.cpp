@@ -7,86 +7,20 @@
 #include <cmath>
 
 #include "mrcnn/ops/cpu/kernels.h"
+#include "mrcnn/ops/roi_align_math.h"
 
 namespace mrcnn::ops::cpu {
 namespace {
 
-// One bilinear sample: four neighbour offsets (into one H*W plane) and their weights.
+using detail::bilinear_sample;
+using detail::RoiGeometry;
 template <class T>
-struct Sample {
-  int64_t p1 = 0, p2 = 0, p3 = 0, p4 = 0;
-  T w1 = 0, w2 = 0, w3 = 0, w4 = 0;
-  bool valid = false;
-};
-
-template <class T>
-Sample<T> bilinear_sample(int64_t height, int64_t width, T y, T x) {
-  Sample<T> s;
-  // Samples more than one pixel outside the map contribute nothing.
-  if (y < -1.0 || y > height || x < -1.0 || x > width) return s;
-  if (y <= 0) y = 0;
-  if (x <= 0) x = 0;
-  int64_t y_low = static_cast<int64_t>(y);
-  int64_t x_low = static_cast<int64_t>(x);
-  int64_t y_high, x_high;
-  if (y_low >= height - 1) {
-    y_high = y_low = height - 1;
-    y = static_cast<T>(y_low);
-  } else {
-    y_high = y_low + 1;
-  }
-  if (x_low >= width - 1) {
-    x_high = x_low = width - 1;
-    x = static_cast<T>(x_low);
-  } else {
-    x_high = x_low + 1;
-  }
-  const T ly = y - y_low, lx = x - x_low, hy = 1. - ly, hx = 1. - lx;
-  s.p1 = y_low * width + x_low;
-  s.p2 = y_low * width + x_high;
-  s.p3 = y_high * width + x_low;
-  s.p4 = y_high * width + x_high;
-  s.w1 = hy * hx;
-  s.w2 = hy * lx;
-  s.w3 = ly * hx;
-  s.w4 = ly * lx;
-  s.valid = true;
-  return s;
-}
-
-// The geometry of one RoI: where its bins start, how big they are, how many samples each has.
-template <class T>
-struct RoiGeometry {
-  int64_t batch = 0;
-  T start_h = 0, start_w = 0, bin_h = 0, bin_w = 0;
-  int64_t grid_h = 1, grid_w = 1;
-  T count = 1;
-};
+using Sample = detail::BilinearSample<T>;
 
 template <class T>
 RoiGeometry<T> roi_geometry(const T* roi, const RoIAlignOptions& o) {
-  RoiGeometry<T> g;
-  g.batch = static_cast<int64_t>(roi[0]);
-  const T offset = o.aligned ? T(0.5) : T(0.0);
-  const T scale = static_cast<T>(o.spatial_scale);
-  g.start_w = roi[1] * scale - offset;
-  g.start_h = roi[2] * scale - offset;
-  const T end_w = roi[3] * scale - offset;
-  const T end_h = roi[4] * scale - offset;
-  T roi_w = end_w - g.start_w;
-  T roi_h = end_h - g.start_h;
-  if (!o.aligned) {  // legacy behaviour: force malformed RoIs to be 1x1
-    roi_w = std::max(roi_w, T(1.));
-    roi_h = std::max(roi_h, T(1.));
-  }
-  g.bin_h = roi_h / static_cast<T>(o.pooled_height);
-  g.bin_w = roi_w / static_cast<T>(o.pooled_width);
-  g.grid_h = o.sampling_ratio > 0 ? o.sampling_ratio
-                                  : static_cast<int64_t>(std::ceil(roi_h / o.pooled_height));
-  g.grid_w = o.sampling_ratio > 0 ? o.sampling_ratio
-                                  : static_cast<int64_t>(std::ceil(roi_w / o.pooled_width));
-  g.count = std::max<T>(static_cast<T>(g.grid_h * g.grid_w), T(1));
-  return g;
+  return detail::roi_geometry<T>(roi, static_cast<T>(o.spatial_scale), o.pooled_height,
+                                 o.pooled_width, o.sampling_ratio, o.aligned);
 }
 
 template <class T>
@@ -95,15 +29,10 @@ void for_each_sample(const RoiGeometry<T>& g, const RoIAlignOptions& o, int64_t 
   samples.clear();
   for (int64_t ph = 0; ph < o.pooled_height; ++ph)
     for (int64_t pw = 0; pw < o.pooled_width; ++pw)
-      for (int64_t iy = 0; iy < g.grid_h; ++iy) {
-        const T y = g.start_h + ph * g.bin_h +
-                    static_cast<T>(iy + .5f) * g.bin_h / static_cast<T>(g.grid_h);
-        for (int64_t ix = 0; ix < g.grid_w; ++ix) {
-          const T x = g.start_w + pw * g.bin_w +
-                      static_cast<T>(ix + .5f) * g.bin_w / static_cast<T>(g.grid_w);
-          samples.push_back(bilinear_sample<T>(height, width, y, x));
-        }
-      }
+      for (int64_t iy = 0; iy < g.grid_h; ++iy)
+        for (int64_t ix = 0; ix < g.grid_w; ++ix)
+          samples.push_back(
+              bilinear_sample<T>(height, width, g.sample_y(ph, iy), g.sample_x(pw, ix)));
 }
 
 template <class T>

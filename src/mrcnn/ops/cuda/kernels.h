@@ -8,9 +8,10 @@
 
 namespace mrcnn::ops::cuda {
 
-at::Tensor roi_align_forward(const at::Tensor& input, const at::Tensor& rois, const RoIAlignOptions& options);
-at::Tensor roi_align_backward(const at::Tensor& grad_output, const at::Tensor& rois, const RoIAlignOptions& options,
-                              at::IntArrayRef input_sizes);
+at::Tensor roi_align_forward(const at::Tensor& input, const at::Tensor& rois,
+                             const RoIAlignOptions& options);
+at::Tensor roi_align_backward(const at::Tensor& grad_output, const at::Tensor& rois,
+                              const RoIAlignOptions& options, at::IntArrayRef input_sizes);
 at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold);
 
 }  // namespace mrcnn::ops::cuda

@@ -30,7 +30,8 @@ __global__ void mask_kernel(int n, float threshold, const T* boxes, unsigned lon
   const int col_size = min(n - col_block * kWord, kWord);
   __shared__ T block_boxes[kWord * 4];
   if (threadIdx.x < col_size) {
-    for (int k = 0; k < 4; ++k) block_boxes[threadIdx.x * 4 + k] = boxes[(col_block * kWord + threadIdx.x) * 4 + k];
+    for (int k = 0; k < 4; ++k)
+      block_boxes[threadIdx.x * 4 + k] = boxes[(col_block * kWord + threadIdx.x) * 4 + k];
   }
   __syncthreads();
   if (threadIdx.x >= row_size) return;
@@ -57,9 +58,9 @@ at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_thr
   const dim3 blocks(col_blocks, col_blocks);
   const auto stream = at::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES(sorted.scalar_type(), "nms_cuda", [&] {
-    mask_kernel<scalar_t><<<blocks, kWord, 0, stream>>>(static_cast<int>(n), static_cast<float>(iou_threshold),
-                                                        sorted.data_ptr<scalar_t>(),
-                                                        reinterpret_cast<unsigned long long*>(mask.data_ptr<int64_t>()));
+    mask_kernel<scalar_t><<<blocks, kWord, 0, stream>>>(
+        static_cast<int>(n), static_cast<float>(iou_threshold), sorted.data_ptr<scalar_t>(),
+        reinterpret_cast<unsigned long long*>(mask.data_ptr<int64_t>()));
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   const at::Tensor host_mask = mask.cpu();
