@@ -74,7 +74,14 @@ int run_infer(const InferOptions& options) {
   auto model = load_model(cfg, resolve_weights_path(options.weights, cfg), device);
   fs::create_directories(options.output_dir);
 
-  std::string bbox_json, mask_json;
+  // Results files only with --save_results.
+  std::unique_ptr<evaluation::ResultsFile> boxes, masks;
+  if (options.save_results) {
+    boxes = std::make_unique<evaluation::ResultsFile>(
+        (fs::path(options.output_dir) / "bbox.json").string());
+    masks = std::make_unique<evaluation::ResultsFile>(
+        (fs::path(options.output_dir) / "mask.json").string());
+  }
   Progress progress("infer", images.size());
   for (std::size_t i = 0; i < images.size(); ++i) {
     const std::string path = images[i].string();
@@ -86,7 +93,7 @@ int run_infer(const InferOptions& options) {
     }
     const evaluation::ImageDetections d = evaluation::detect(
         model, picture, device, labels, cfg.mask_post_process.binary_thresh, image_id);
-    if (options.save_results) evaluation::append_results_json(d, bbox_json, mask_json);
+    if (boxes) evaluation::write_results(d, *boxes, *masks);
 
     picture = picture.clone();
     for (std::size_t k = 0; k < d.scores.size(); ++k) {
@@ -110,14 +117,9 @@ int run_infer(const InferOptions& options) {
     progress.update(static_cast<int64_t>(i) + 1);
   }
   progress.finish();
-  if (options.save_results) {
-    for (auto& [json, file] :
-         {std::pair<std::string&, const char*>{bbox_json, "bbox.json"}, {mask_json, "mask.json"}}) {
-      json = json.empty() ? "[]\n" : json + "\n]\n";
-      io::write_file_atomically(
-          (fs::path(options.output_dir) / file).string(),
-          std::span(reinterpret_cast<const uint8_t*>(json.data()), json.size()));
-    }
+  if (boxes) {
+    boxes->finish();
+    masks->finish();
   }
   std::cerr << "results in " << options.output_dir << "\n";
   return 0;

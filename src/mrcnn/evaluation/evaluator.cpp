@@ -52,18 +52,43 @@ ImageDetections detect(modeling::MaskRCNN& model, const at::Tensor& image_rgb,
   return out;
 }
 
-void append_results_json(const ImageDetections& d, std::string& bbox_json, std::string& mask_json) {
+ResultsFile::ResultsFile(std::string path) : path_(std::move(path)) {
+  file_ = std::fopen((path_ + ".tmp").c_str(), "wb");
+  if (file_ == nullptr) throw Error(ErrorLocation{.file = path_ + ".tmp"}, "cannot create file");
+}
+
+ResultsFile::~ResultsFile() {
+  if (file_ != nullptr) std::fclose(file_);  // unfinished: the temporary file is left, never `path`
+}
+
+void ResultsFile::add(const std::string& entry) {
+  const std::string text = (empty_ ? "[\n" : ",\n") + entry;
+  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size()) {
+    throw Error(ErrorLocation{.file = path_ + ".tmp"}, "cannot write (disk full?)");
+  }
+  empty_ = false;
+}
+
+void ResultsFile::finish() {
+  const char* end = empty_ ? "[]\n" : "\n]\n";
+  const bool ok = std::fputs(end, file_) >= 0 && std::fflush(file_) == 0;
+  std::fclose(file_);
+  file_ = nullptr;
+  if (!ok || std::rename((path_ + ".tmp").c_str(), path_.c_str()) != 0) {
+    throw Error(ErrorLocation{.file = path_}, "cannot finish writing results");
+  }
+}
+
+void write_results(const ImageDetections& d, ResultsFile& boxes, ResultsFile& masks) {
   for (std::size_t i = 0; i < d.scores.size(); ++i) {
     const auto& box = d.boxes_xywh[i];
     const std::string head = fmt::format(R"({{"image_id": {}, "category_id": {}, "score": {}, )",
                                          d.image_id, d.category_ids[i], json_number(d.scores[i]));
-    bbox_json += (bbox_json.empty() ? "[\n" : ",\n") + head +
-                 fmt::format(R"("bbox": [{}, {}, {}, {}]}})", json_number(box[0]),
-                             json_number(box[1]), json_number(box[2]), json_number(box[3]));
-    mask_json +=
-        (mask_json.empty() ? "[\n" : ",\n") + head +
-        fmt::format(R"("segmentation": {{"size": [{}, {}], "counts": "{}"}}}})", d.masks[i].height,
-                    d.masks[i].width, json_escape(structures::rle_to_string(d.masks[i])));
+    boxes.add(head + fmt::format(R"("bbox": [{}, {}, {}, {}]}})", json_number(box[0]),
+                                 json_number(box[1]), json_number(box[2]), json_number(box[3])));
+    masks.add(head + fmt::format(R"("segmentation": {{"size": [{}, {}], "counts": "{}"}}}})",
+                                 d.masks[i].height, d.masks[i].width,
+                                 json_escape(structures::rle_to_string(d.masks[i]))));
   }
 }
 
@@ -74,7 +99,10 @@ DatasetEvaluation evaluate_model(modeling::MaskRCNN& model, const data::CocoData
                                  const std::function<void(int64_t, int64_t, double)>& progress) {
   namespace fs = std::filesystem;
   fs::create_directories(output_dir);
-  std::string bbox_json, mask_json;
+  DatasetEvaluation out;
+  out.bbox_json_path = (fs::path(output_dir) / "bbox.json").string();
+  out.mask_json_path = (fs::path(output_dir) / "mask.json").string();
+  ResultsFile boxes(out.bbox_json_path), masks(out.mask_json_path);
   const auto start = std::chrono::steady_clock::now();
   const int64_t total = static_cast<int64_t>(dataset.images.size());
   for (int64_t i = 0; i < total; ++i) {
@@ -86,8 +114,7 @@ DatasetEvaluation evaluate_model(modeling::MaskRCNN& model, const data::CocoData
                   fmt::format("the file is {}x{} but the annotations say {}x{} (width x height)",
                               rgb.size(1), rgb.size(0), image.width, image.height));
     }
-    append_results_json(detect(model, rgb, device, labels, mask_threshold, image.id), bbox_json,
-                        mask_json);
+    write_results(detect(model, rgb, device, labels, mask_threshold, image.id), boxes, masks);
     if (progress) {
       progress(i + 1, total,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -95,25 +122,13 @@ DatasetEvaluation evaluate_model(modeling::MaskRCNN& model, const data::CocoData
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  auto finish = [](std::string& json) { json = json.empty() ? "[]\n" : json + "\n]\n"; };
-  finish(bbox_json);
-  finish(mask_json);
-  DatasetEvaluation out;
-  out.bbox_json_path = (fs::path(output_dir) / "bbox.json").string();
-  out.mask_json_path = (fs::path(output_dir) / "mask.json").string();
-  io::write_file_atomically(
-      out.bbox_json_path,
-      std::span(reinterpret_cast<const uint8_t*>(bbox_json.data()), bbox_json.size()));
-  io::write_file_atomically(
-      out.mask_json_path,
-      std::span(reinterpret_cast<const uint8_t*>(mask_json.data()), mask_json.size()));
+  boxes.finish();
+  masks.finish();
   out.images_per_second = total / std::max(seconds, 1e-9);
   out.bbox =
-      evaluate(dataset, parse_results(bbox_json, out.bbox_json_path, dataset, IouType::kBbox),
-               IouType::kBbox);
+      evaluate(dataset, load_results(out.bbox_json_path, dataset, IouType::kBbox), IouType::kBbox);
   out.segm =
-      evaluate(dataset, parse_results(mask_json, out.mask_json_path, dataset, IouType::kSegm),
-               IouType::kSegm);
+      evaluate(dataset, load_results(out.mask_json_path, dataset, IouType::kSegm), IouType::kSegm);
   return out;
 }
 

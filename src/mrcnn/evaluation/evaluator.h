@@ -5,6 +5,7 @@
 
 #include <c10/core/Device.h>
 
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <vector>
@@ -35,7 +36,24 @@ ImageDetections detect(modeling::MaskRCNN& model, const at::Tensor& image_rgb,
                        const c10::Device& device, const LabelMapping& labels, double mask_threshold,
                        int64_t image_id);
 
-void append_results_json(const ImageDetections& d, std::string& bbox_json, std::string& mask_json);
+// A COCO results file written entry by entry (memory does not grow with the dataset) into a
+// temporary file that replaces `path` only when finished.
+class ResultsFile {
+ public:
+  explicit ResultsFile(std::string path);
+  ~ResultsFile();
+  void add(const std::string& entry);
+  void finish();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  bool empty_ = true;
+};
+
+// Appends one image's detections to bbox.json- and mask.json-style files.
+void write_results(const ImageDetections& d, ResultsFile& boxes, ResultsFile& masks);
 
 struct DatasetEvaluation {
   std::string bbox_json_path, mask_json_path;
