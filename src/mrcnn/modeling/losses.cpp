@@ -1,0 +1,71 @@
+#include "mrcnn/modeling/losses.h"
+
+#include <ATen/ATen.h>
+
+#include "mrcnn/ops/roi_align.h"
+
+namespace mrcnn::modeling {
+namespace {
+
+constexpr double kSmoothL1Beta = 1.0 / 9;
+
+at::Tensor smooth_l1_sum(const at::Tensor& input, const at::Tensor& target) {
+  return at::smooth_l1_loss(input, target, at::Reduction::Sum, kSmoothL1Beta);
+}
+
+}  // namespace
+
+std::pair<at::Tensor, at::Tensor> rpn_loss(const at::Tensor& objectness, const at::Tensor& deltas,
+                                           const at::Tensor& labels, const at::Tensor& targets,
+                                           const at::Tensor& sampled_positive,
+                                           const at::Tensor& sampled_negative) {
+  const at::Tensor sampled = at::cat({sampled_positive, sampled_negative});
+  const at::Tensor box_loss = smooth_l1_sum(deltas.index_select(0, sampled_positive),
+                                            targets.index_select(0, sampled_positive)) /
+                              static_cast<double>(std::max<int64_t>(sampled.numel(), 1));
+  const at::Tensor objectness_loss = at::binary_cross_entropy_with_logits(
+      objectness.flatten().index_select(0, sampled),
+      labels.index_select(0, sampled).to(objectness.scalar_type()));
+  return {objectness_loss, box_loss};
+}
+
+std::pair<at::Tensor, at::Tensor> fast_rcnn_loss(const at::Tensor& class_logits,
+                                                 const at::Tensor& box_regression,
+                                                 const at::Tensor& labels,
+                                                 const at::Tensor& targets) {
+  const at::Tensor classification = at::cross_entropy_loss(class_logits, labels);
+  const at::Tensor positive = at::where(labels > 0)[0];
+  const int64_t n = class_logits.size(0);
+  const at::Tensor per_class = box_regression.reshape({n, box_regression.size(-1) / 4, 4});
+  const at::Tensor chosen = per_class.index({positive, labels.index_select(0, positive)});
+  const at::Tensor box = smooth_l1_sum(chosen, targets.index_select(0, positive)) /
+                         static_cast<double>(labels.numel());
+  return {classification, box};
+}
+
+at::Tensor project_masks_on_boxes(const at::Tensor& gt_masks, const at::Tensor& boxes,
+                                  const at::Tensor& matched, int64_t resolution) {
+  const at::Tensor rois = at::cat({matched.to(boxes.scalar_type()).unsqueeze(1), boxes}, 1);
+  const ops::RoIAlignOptions o{resolution, resolution, 1.0, 0, false};
+  return ops::roi_align_forward(gt_masks.unsqueeze(1).to(rois.scalar_type()), rois, o).select(1, 0);
+}
+
+at::Tensor mask_rcnn_loss(const at::Tensor& mask_logits, const std::vector<at::Tensor>& proposals,
+                          const std::vector<at::Tensor>& gt_masks,
+                          const std::vector<at::Tensor>& labels,
+                          const std::vector<at::Tensor>& matched) {
+  const int64_t resolution = mask_logits.size(-1);
+  std::vector<at::Tensor> targets, all_labels;
+  for (std::size_t i = 0; i < proposals.size(); ++i) {
+    targets.push_back(project_masks_on_boxes(gt_masks[i], proposals[i], matched[i], resolution));
+    all_labels.push_back(labels[i].index_select(0, matched[i]));
+  }
+  const at::Tensor target = at::cat(targets);
+  // No foreground RoI: a zero that still depends on the logits, so every step has this loss.
+  if (target.numel() == 0) return mask_logits.sum() * 0;
+  const at::Tensor label = at::cat(all_labels);
+  const at::Tensor chosen = mask_logits.index({at::arange(label.size(0), label.options()), label});
+  return at::binary_cross_entropy_with_logits(chosen, target);
+}
+
+}  // namespace mrcnn::modeling
