@@ -49,8 +49,8 @@ int run_eval(const EvalOptions& options) {
   auto model = load_model(cfg, resolve_weights_path(options.weights, cfg), device);
   Progress progress("eval", gt.images.size());
   const auto result = evaluation::evaluate_model(
-      model, gt, (root / cfg.eval_dataset.image_dir).string(), device, label_mapping(cfg, gt),
-      cfg.mask_post_process.binary_thresh, output,
+      model, gt, (root / cfg.eval_dataset.image_dir).string(), device,
+      evaluation::label_mapping(cfg, gt), cfg.mask_post_process.binary_thresh, output,
       [&](int64_t done, int64_t, double) { progress.update(done); });
   progress.finish();
   std::cerr << "wrote " << result.bbox_json_path << " and " << result.mask_json_path << " ("

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <unordered_map>
 
 #include "commands.h"
 #include "common_options.h"
@@ -51,26 +52,12 @@ std::vector<fs::path> input_images(const InferOptions& o) {
   return images;
 }
 
-// Category names and ids from the TestDataset's annotation file when there is one.
-data::CocoDataset category_source(const config::Config& cfg) {
-  const fs::path path = fs::path(cfg.test_dataset.dataset_dir) / cfg.test_dataset.anno_path;
-  if (!cfg.test_dataset.anno_path.empty() && fs::exists(path))
-    return data::load_coco(path.string());
-  // No file: categories 1..num_classes named by number.
-  data::CocoDataset names;
-  names.path = "(no TestDataset.anno_path)";
-  for (int64_t id = 1; id <= cfg.num_classes; ++id)
-    names.categories.push_back({id, "class " + std::to_string(id), ""});
-  names.build_index();
-  return names;
-}
-
 int run_infer(const InferOptions& options) {
   const config::Config cfg = load_config(options.config);
   const c10::Device device = select_device(options.config, cfg);
   const std::vector<fs::path> images = input_images(options);
-  const data::CocoDataset categories = category_source(cfg);
-  const evaluation::LabelMapping labels = label_mapping(cfg, categories);
+  const data::CocoDataset categories = evaluation::inference_categories(cfg);
+  const evaluation::LabelMapping labels = evaluation::label_mapping(cfg, categories);
   auto model = load_model(cfg, resolve_weights_path(options.weights, cfg), device);
   fs::create_directories(options.output_dir);
 
@@ -82,15 +69,16 @@ int run_infer(const InferOptions& options) {
     masks = std::make_unique<evaluation::ResultsFile>(
         (fs::path(options.output_dir) / "mask.json").string());
   }
+  // Image ids of the annotation file when an image's name is found there, else its position.
+  std::unordered_map<std::string, int64_t> id_by_name;
+  for (const auto& image : categories.images) id_by_name.emplace(image.file_name, image.id);
   Progress progress("infer", images.size());
   for (std::size_t i = 0; i < images.size(); ++i) {
     const std::string path = images[i].string();
     at::Tensor picture = io::decode_image_file(path);
-    // Image ids of the annotation file when the name is found there, else the position.
-    int64_t image_id = static_cast<int64_t>(i) + 1;
-    for (const auto& image : categories.images) {
-      if (image.file_name == images[i].filename().string()) image_id = image.id;
-    }
+    const auto known = id_by_name.find(images[i].filename().string());
+    const int64_t image_id =
+        known != id_by_name.end() ? known->second : static_cast<int64_t>(i) + 1;
     const evaluation::ImageDetections d = evaluation::detect(
         model, picture, device, labels, cfg.mask_post_process.binary_thresh, image_id);
     if (boxes) evaluation::write_results(d, *boxes, *masks);

@@ -31,26 +31,4 @@ modeling::MaskRCNN load_model(const config::Config& config, const std::string& w
   return model;
 }
 
-evaluation::LabelMapping label_mapping(const config::Config& config,
-                                       const data::CocoDataset& dataset) {
-  evaluation::LabelMapping mapping;
-  mapping.category_ids = dataset.sorted_category_ids();
-  if (config.label_map == "category_id") {
-    mapping.label_is_category_id = true;
-    for (int64_t id : mapping.category_ids) {
-      if (id < 1 || id > config.num_classes) {
-        throw Error(ErrorLocation{.file = dataset.path},
-                    "category id " + std::to_string(id) +
-                        " does not fit label_map: category_id with num_classes " +
-                        std::to_string(config.num_classes));
-      }
-    }
-  } else if (static_cast<int64_t>(mapping.category_ids.size()) != config.num_classes) {
-    throw Error(ErrorLocation{.file = dataset.path},
-                "the dataset has " + std::to_string(mapping.category_ids.size()) +
-                    " categories but num_classes is " + std::to_string(config.num_classes));
-  }
-  return mapping;
-}
-
 }  // namespace mrcnn::cli

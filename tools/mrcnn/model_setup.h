@@ -18,8 +18,4 @@ std::string resolve_weights_path(const std::string& option, const config::Config
 modeling::MaskRCNN load_model(const config::Config& config, const std::string& weights_path,
                               const c10::Device& device);
 
-// Labels to category ids for the config's label_map, checked against the dataset's categories.
-evaluation::LabelMapping label_mapping(const config::Config& config,
-                                       const data::CocoDataset& categories);
-
 }  // namespace mrcnn::cli

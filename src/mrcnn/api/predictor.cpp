@@ -39,17 +39,9 @@ Predictor Predictor::load(const std::string& config_path, const std::string& wei
   state->model->to(state->device);
   state->model->eval();
 
-  const config::Config& c = state->config;
-  state->labels.label_is_category_id = c.label_map == "category_id";
-  const std::filesystem::path names_file =
-      std::filesystem::path(c.test_dataset.dataset_dir) / c.test_dataset.anno_path;
-  if (!c.test_dataset.anno_path.empty() && std::filesystem::exists(names_file)) {
-    const data::CocoDataset categories = data::load_coco(names_file.string());
-    state->labels.category_ids = categories.sorted_category_ids();
-    for (const auto& category : categories.categories) state->names[category.id] = category.name;
-  } else {
-    for (int64_t id = 1; id <= c.num_classes; ++id) state->labels.category_ids.push_back(id);
-  }
+  const data::CocoDataset categories = evaluation::inference_categories(state->config);
+  state->labels = evaluation::label_mapping(state->config, categories);
+  for (const auto& category : categories.categories) state->names[category.id] = category.name;
   return Predictor(std::move(state));
 }
 

@@ -120,7 +120,6 @@ void Evaluator::prepare() {
     if (inserted) work_[k].images.emplace_back();
     return work_[k].images[it->second];
   };
-  std::vector<std::vector<int64_t>> order(category_ids_.size());  // image ranks per category
   for (std::size_t i = 0; i < gt_.annotations.size(); ++i) {
     const auto& ann = gt_.annotations[i];
     bucket(ann.category_id, ann.image_id).gts.push_back(static_cast<int64_t>(i));

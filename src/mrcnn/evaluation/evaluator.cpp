@@ -19,6 +19,40 @@ int64_t LabelMapping::category_of(int64_t label) const {
   return category_ids[label - 1];
 }
 
+LabelMapping label_mapping(const config::Config& config, const data::CocoDataset& dataset) {
+  LabelMapping mapping;
+  mapping.category_ids = dataset.sorted_category_ids();
+  if (config.label_map == "category_id") {
+    mapping.label_is_category_id = true;
+    for (int64_t id : mapping.category_ids) {
+      if (id < 1 || id > config.num_classes) {
+        throw Error(ErrorLocation{.file = dataset.path},
+                    "category id " + std::to_string(id) +
+                        " does not fit label_map: category_id with num_classes " +
+                        std::to_string(config.num_classes));
+      }
+    }
+  } else if (static_cast<int64_t>(mapping.category_ids.size()) != config.num_classes) {
+    throw Error(ErrorLocation{.file = dataset.path},
+                "the dataset has " + std::to_string(mapping.category_ids.size()) +
+                    " categories but num_classes is " + std::to_string(config.num_classes));
+  }
+  return mapping;
+}
+
+data::CocoDataset inference_categories(const config::Config& config) {
+  const std::filesystem::path path =
+      std::filesystem::path(config.test_dataset.dataset_dir) / config.test_dataset.anno_path;
+  if (!config.test_dataset.anno_path.empty() && std::filesystem::exists(path))
+    return data::load_coco(path.string());
+  data::CocoDataset names;
+  names.path = "(no TestDataset.anno_path)";
+  for (int64_t id = 1; id <= config.num_classes; ++id)
+    names.categories.push_back({id, "class " + std::to_string(id), ""});
+  names.build_index();
+  return names;
+}
+
 ImageDetections detect(modeling::MaskRCNN& model, const at::Tensor& image_rgb,
                        const c10::Device& device, const LabelMapping& labels, double mask_threshold,
                        int64_t image_id) {

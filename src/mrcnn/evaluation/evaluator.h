@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "mrcnn/config/config.h"
 #include "mrcnn/data/coco.h"
 #include "mrcnn/evaluation/coco_eval.h"
 #include "mrcnn/modeling/mask_rcnn.h"
@@ -22,6 +23,13 @@ struct LabelMapping {
   std::vector<int64_t> category_ids;  // sorted; label k -> category_ids[k - 1]
   int64_t category_of(int64_t label) const;
 };
+
+// Labels to category ids for the config's label_map, checked against the dataset's categories.
+LabelMapping label_mapping(const config::Config& config, const data::CocoDataset& categories);
+
+// The categories (ids and names) a model's detections are reported in: those of
+// TestDataset.anno_path when that file exists, else ids 1..num_classes named "class <id>".
+data::CocoDataset inference_categories(const config::Config& config);
 
 struct ImageDetections {
   int64_t image_id = 0;

@@ -12,16 +12,30 @@ namespace {
 
 constexpr int kThreads = 256;
 
+// An element of the [R, C, PH, PW] output (or its gradient): RoI, channel and bin.
+struct BinIndex {
+  int64_t n;
+  int c, ph, pw;
+};
+
+__device__ BinIndex bin_index(int64_t index, int channels, int pooled_h, int pooled_w) {
+  BinIndex b;
+  b.pw = static_cast<int>(index % pooled_w);
+  b.ph = static_cast<int>((index / pooled_w) % pooled_h);
+  b.c = static_cast<int>((index / pooled_w / pooled_h) % channels);
+  b.n = index / pooled_w / pooled_h / channels;
+  return b;
+}
+
 template <typename T>
 __global__ void forward_kernel(int64_t total, const T* input, const T* rois, T scale, int channels,
                                int height, int width, int pooled_h, int pooled_w,
                                int sampling_ratio, bool aligned, T* output) {
   for (int64_t index = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; index < total;
        index += int64_t(blockDim.x) * gridDim.x) {
-    const int pw = index % pooled_w;
-    const int ph = (index / pooled_w) % pooled_h;
-    const int c = (index / pooled_w / pooled_h) % channels;
-    const int64_t n = index / pooled_w / pooled_h / channels;
+    const BinIndex b = bin_index(index, channels, pooled_h, pooled_w);
+    const int pw = b.pw, ph = b.ph, c = b.c;
+    const int64_t n = b.n;
     const auto g =
         detail::roi_geometry<T>(rois + n * 5, scale, pooled_h, pooled_w, sampling_ratio, aligned);
     const T* plane = input + (g.batch * channels + c) * height * width;
@@ -44,10 +58,9 @@ __global__ void backward_kernel(int64_t total, const T* grad_output, const T* ro
                                 int sampling_ratio, bool aligned, T* grad_input) {
   for (int64_t index = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; index < total;
        index += int64_t(blockDim.x) * gridDim.x) {
-    const int pw = index % pooled_w;
-    const int ph = (index / pooled_w) % pooled_h;
-    const int c = (index / pooled_w / pooled_h) % channels;
-    const int64_t n = index / pooled_w / pooled_h / channels;
+    const BinIndex b = bin_index(index, channels, pooled_h, pooled_w);
+    const int pw = b.pw, ph = b.ph, c = b.c;
+    const int64_t n = b.n;
     const auto g =
         detail::roi_geometry<T>(rois + n * 5, scale, pooled_h, pooled_w, sampling_ratio, aligned);
     T* plane = grad_input + (g.batch * channels + c) * height * width;
