@@ -39,12 +39,6 @@ def test_env_with_cpu_device():
     assert "selected     cpu" in result.stdout
 
 
-def test_train_is_pending_but_checks_config_and_device_first():
-    result = run("train", "-c", RECIPE, "--device", "cpu")
-    assert result.returncode == 2
-    assert "not implemented yet" in result.stderr
-
-
 def test_make_shapes_rejects_a_bad_size(tmp_path):
     result = run("make-shapes", "--out", str(tmp_path), "--size", "big")
     assert result.returncode == 1

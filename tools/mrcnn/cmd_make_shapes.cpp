@@ -1,4 +1,4 @@
-// `mrcnn make-shapes --out DIR [--train N] [--val M] [--seed S] [--size WxH]`
+// `mrcnn make-shapes --out DIR [--train N] [--val M] [--seed S] [--size WxH] [--coco-layout]`
 #include <iostream>
 #include <memory>
 #include <regex>
@@ -19,7 +19,11 @@ void add_make_shapes_command(CLI::App& app, int& exit_code) {
   command->add_option("--val", options->val_images, "validation images")->default_val(50);
   command->add_option("--seed", options->seed, "random seed")->default_val(0);
   command->add_option("--size", *size, "image size WxH")->default_val("320x320");
-  command->callback([&exit_code, options, size] {
+  auto coco_layout = std::make_shared<bool>(false);
+  command->add_flag("--coco-layout", *coco_layout,
+                    "name the splits as COCO 2017 does (train2017, instances_train2017.json, ...)");
+  command->callback([&exit_code, options, size, coco_layout] {
+    if (*coco_layout) options->split_suffix = "2017";
     std::smatch match;
     if (!std::regex_match(*size, match, std::regex(R"((\d+)x(\d+))"))) {
       throw Error("--size must look like 320x240 (width x height), got '" + *size + "'");

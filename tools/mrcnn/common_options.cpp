@@ -29,9 +29,4 @@ c10::Device select_device(const ConfigOptions& options, const config::Config& co
   return engine::resolve_device(engine::requested_device(config, options.device));
 }
 
-int not_implemented(const std::string& command) {
-  std::cerr << "mrcnn " << command << ": not implemented yet\n";
-  return kExitNotImplemented;
-}
-
 }  // namespace mrcnn::cli

@@ -11,9 +11,8 @@
 
 namespace mrcnn::cli {
 
-// Exit codes: 0 success, 1 bad input (config, files, device), 2 not implemented yet.
+// Exit codes: 0 success, 1 bad input (config, files, device) or a failed run.
 inline constexpr int kExitBadInput = 1;
-inline constexpr int kExitNotImplemented = 2;
 
 struct ConfigOptions {
   std::string config_path;
@@ -28,8 +27,5 @@ config::Config load_config(const ConfigOptions& options);
 
 // --device, else the config's device flags; checked for availability. Prints nothing.
 c10::Device select_device(const ConfigOptions& options, const config::Config& config);
-
-// What an unfinished subcommand says; it never pretends to have done its job.
-int not_implemented(const std::string& command);
 
 }  // namespace mrcnn::cli

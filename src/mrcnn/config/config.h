@@ -242,6 +242,8 @@ struct ResNetConfig {
   std::vector<int64_t> return_idx = {0, 1, 2, 3};
   int64_t num_stages = 4;
   int64_t gn_groups = 32;  // our extension: groups when norm_type is gn
+  // Our extension: stem channels (stage widths are 1, 2, 4, 8 times this); 64 is standard.
+  int64_t base_channels = 64;
   template <class Self, class Visit>
   static void fields(Self& s, Visit& v) {
     v("depth", s.depth);
@@ -252,6 +254,7 @@ struct ResNetConfig {
     v("return_idx", s.return_idx);
     v("num_stages", s.num_stages);
     v("gn_groups", s.gn_groups);
+    v("base_channels", s.base_channels);
   }
 };
 
@@ -460,6 +463,10 @@ struct Config {
   bool print_flops = false;
   bool print_params = false;
   int64_t seed = 0;  // our extension: seeds weights init, sampling and augmentation
+  // Our extensions for training: also checkpoint ("last") every this many iterations (0: off),
+  // and the mixed-precision type of --amp (auto: float16 on CUDA, bfloat16 elsewhere).
+  int64_t snapshot_iter = 0;
+  std::string amp_dtype = "auto";
 
   std::string architecture = "MaskRCNN";
   std::string metric = "COCO";
@@ -525,6 +532,8 @@ struct Config {
     v("print_flops", s.print_flops);
     v("print_params", s.print_params);
     v("seed", s.seed);
+    v("snapshot_iter", s.snapshot_iter);
+    v("amp_dtype", s.amp_dtype);
     v("architecture", s.architecture);
     v("metric", s.metric);
     v("num_classes", s.num_classes);

@@ -146,7 +146,11 @@ void check_model(Problems& p, const Config& c) {
   p.one_of("MaskRCNN.mask_post_process", c.mask_rcnn.mask_post_process, {"MaskPostProcess"});
 
   const auto& r = c.resnet;
-  p.one_of("ResNet.depth", std::to_string(r.depth), {"50", "101"});
+  p.one_of("ResNet.depth", std::to_string(r.depth), {"18", "34", "50", "101"});
+  p.at_least<int64_t>("ResNet.base_channels", r.base_channels, 1);
+  if (r.norm_type == "gn" && r.gn_groups > 0 && r.base_channels % r.gn_groups != 0)
+    p.add("ResNet.gn_groups",
+          "must divide ResNet.base_channels (" + std::to_string(r.base_channels) + ")");
   p.one_of("ResNet.variant", r.variant, {"a", "b"});
   p.one_of("ResNet.norm_type", r.norm_type, {"bn", "sync_bn", "gn"});
   if (r.freeze_at < -1 || r.freeze_at > 3) p.add("ResNet.freeze_at", "must be within [-1, 3]");
@@ -240,6 +244,8 @@ void validate(const Config& c) {
   p.at_least<int64_t>("log_iter", c.log_iter, 1);
   p.at_least<int64_t>("snapshot_epoch", c.snapshot_epoch, 1);
   p.at_least<int64_t>("epoch", c.epoch, 1);
+  p.at_least<int64_t>("snapshot_iter", c.snapshot_iter, 0);
+  p.one_of("amp_dtype", c.amp_dtype, {"auto", "float16", "bfloat16"});
   p.at_least<int64_t>("worker_num", c.worker_num, 0);
   if (c.save_dir.empty()) p.add("save_dir", "must not be empty");
 

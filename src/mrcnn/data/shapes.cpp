@@ -216,11 +216,12 @@ ShapesSummary make_shapes(const ShapesOptions& o) {
     categories += fmt::format(R"({}{{"id": {}, "name": "{}", "supercategory": "shape"}})",
                               c ? ", " : "", c + 1, kCategoryNames[c]);
   }
-  for (const auto& [split, n] :
+  for (const auto& [name, n] :
        {std::pair<std::string, int64_t>{"train", o.train_images}, {"val", o.val_images}}) {
+    const std::string split = name + o.split_suffix;
     fs::create_directories(fs::path(o.out_dir) / split);
     // Each split has its own stream, so the val set does not change with the train size.
-    Random rng(o.seed * 0x100000001B3ull + (split == "train" ? 1 : 2));
+    Random rng(o.seed * 0x100000001B3ull + (name == "train" ? 1 : 2));
     SplitWriter writer;
     for (int64_t i = 0; i < n; ++i) {
       make_image(rng, o, split, i + 1, writer, summary);

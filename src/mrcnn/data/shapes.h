@@ -14,6 +14,9 @@ struct ShapesOptions {
   uint64_t seed = 0;
   int64_t width = 320;
   int64_t height = 320;
+  // Appended to the split names: "2017" gives COCO 2017's layout (train2017/, val2017/,
+  // annotations/instances_train2017.json), so COCO configs run on the set unchanged.
+  std::string split_suffix;
 };
 
 struct ShapesSummary {
@@ -24,7 +27,8 @@ struct ShapesSummary {
   int64_t empty_images = 0;
 };
 
-// Writes out_dir/annotations/instances_{train,val}.json and out_dir/{train,val}/*.jpg.
+// Writes out_dir/annotations/instances_{train,val}<suffix>.json and
+// out_dir/{train,val}<suffix>/*.jpg.
 // The same options always give byte-identical files. Masks are exact: an unoccluded object's
 // polygon rasterises (COCO's way) to precisely the pixels painted for it; an occluded one is
 // annotated with the RLE of its visible pixels; crowd regions (clusters of small objects)

@@ -18,6 +18,7 @@ MaskRCNNOptions options_from_config(const config::Config& c) {
     o.resnet.norm = c.resnet.freeze_norm ? NormKind::kFrozenBatchNorm : NormKind::kBatchNorm;
   }
   o.resnet.gn_groups = c.resnet.gn_groups;
+  o.resnet.base_channels = c.resnet.base_channels;
   // PaddleDetection's freeze_at counts res2 as 0 and freezes the stem with it.
   o.resnet.frozen_stages = c.resnet.freeze_at < 0 ? -1 : c.resnet.freeze_at + 1;
 
@@ -32,6 +33,12 @@ MaskRCNNOptions options_from_config(const config::Config& c) {
                            .nms_thresh = p.nms_thresh,
                            .min_size = std::max(p.min_size, 1e-3)};
   };
+  const auto& rpn_assign = c.rpn_head.rpn_target_assign;
+  o.rpn_training = {.positive_iou = rpn_assign.positive_overlap,
+                    .negative_iou = rpn_assign.negative_overlap,
+                    .batch_size_per_image = rpn_assign.batch_size_per_im,
+                    .positive_fraction = rpn_assign.fg_fraction,
+                    .use_random = rpn_assign.use_random};
   o.train_proposals = proposals(c.rpn_head.train_proposal);
   o.test_proposals = proposals(c.rpn_head.test_proposal);
 
@@ -50,6 +57,11 @@ MaskRCNNOptions options_from_config(const config::Config& c) {
   r.score_thresh = c.bbox_post_process.nms.score_threshold;
   r.nms_thresh = c.bbox_post_process.nms.nms_threshold;
   r.detections_per_img = c.bbox_post_process.nms.keep_top_k;
+  r.sampling = {.foreground_iou = c.bbox_assigner.fg_thresh,
+                .background_iou = c.bbox_assigner.bg_thresh,
+                .batch_size_per_image = c.bbox_assigner.batch_size_per_im,
+                .positive_fraction = c.bbox_assigner.fg_fraction,
+                .use_random = c.bbox_assigner.use_random};
 
   // Inference-time transform from the EvalReader.
   for (const auto& t : c.eval_reader.sample_transforms) {

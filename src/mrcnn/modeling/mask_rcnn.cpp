@@ -17,10 +17,7 @@ MaskRCNNOptions torchvision_options(int64_t num_classes) {
 
 BackboneWithFPNImpl::BackboneWithFPNImpl(const ResNetOptions& resnet, int64_t fpn_channels) {
   body = register_module("body", ResNet(resnet));
-  fpn = register_module("fpn",
-                        FeaturePyramid(std::vector<int64_t>(std::begin(ResNetImpl::kOutChannels),
-                                                            std::end(ResNetImpl::kOutChannels)),
-                                       fpn_channels));
+  fpn = register_module("fpn", FeaturePyramid(body->out_channels(), fpn_channels));
 }
 
 std::vector<at::Tensor> BackboneWithFPNImpl::forward(const at::Tensor& x) {
@@ -32,7 +29,7 @@ MaskRCNNImpl::MaskRCNNImpl(const MaskRCNNOptions& o) : options_(o), transform_(o
   rpn = register_module(
       "rpn",
       RegionProposalNetwork(AnchorGenerator(o.anchor_sizes, o.aspect_ratios, o.anchor_offset),
-                            o.fpn_channels, o.train_proposals, o.test_proposals));
+                            o.fpn_channels, o.train_proposals, o.test_proposals, o.rpn_training));
   roi_heads = register_module("roi_heads", RoIHeads(o.fpn_channels, o.roi_heads));
 }
 
@@ -63,6 +60,23 @@ std::vector<ImageResult> MaskRCNNImpl::predict(const std::vector<at::Tensor>& im
   }
   train(was_training);
   return results;
+}
+
+LossMap MaskRCNNImpl::losses(const ImageBatch& batch, const std::vector<ImageTargets>& targets,
+                             at::Generator& generator) {
+  TORCH_CHECK(batch.image_sizes.size() == targets.size(), "losses: ", batch.image_sizes.size(),
+              " images but ", targets.size(), " targets");
+  TORCH_CHECK(is_training(), "losses: the model is in eval mode");
+  const std::vector<at::Tensor> features = backbone->forward(batch.tensors);
+  const RPNOutput rpn_output =
+      rpn->forward(features, batch.image_sizes, batch.tensors.size(2), batch.tensors.size(3));
+  auto [rpn_objectness, rpn_box] = rpn->losses(rpn_output, targets, generator);
+  LossMap losses = {{"loss_rpn_cls", rpn_objectness}, {"loss_rpn_reg", rpn_box}};
+  for (auto& loss :
+       roi_heads->losses(features, rpn_output.proposals, batch.image_sizes, targets, generator)) {
+    losses.push_back(std::move(loss));
+  }
+  return losses;
 }
 
 }  // namespace mrcnn::modeling

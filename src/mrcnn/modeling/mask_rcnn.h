@@ -23,6 +23,7 @@ struct MaskRCNNOptions {
   double anchor_offset = 0.0;
   ProposalOptions train_proposals{.pre_nms_top_n = 2000, .post_nms_top_n = 2000};
   ProposalOptions test_proposals{.pre_nms_top_n = 1000, .post_nms_top_n = 1000};
+  RPNTrainingOptions rpn_training;
   RoIHeadsOptions roi_heads;
   TransformOptions transform;
 };
@@ -62,6 +63,12 @@ class MaskRCNNImpl : public torch::nn::Module {
   // images: float [3, H, W] in 0..1 on the model's device. Runs in inference mode.
   std::vector<ImageResult> predict(const std::vector<at::Tensor>& images,
                                    InferenceTrace* trace = nullptr);
+
+  // Training forward: batch.tensors are normalised, padded images (see data::TrainLoader),
+  // targets in the same coordinates. Returns loss_rpn_cls, loss_rpn_reg, loss_bbox_cls,
+  // loss_bbox_reg and loss_mask, always all five. Sampling draws from `generator`.
+  LossMap losses(const ImageBatch& batch, const std::vector<ImageTargets>& targets,
+                 at::Generator& generator);
 
   const MaskRCNNOptions& options() const { return options_; }
 

@@ -34,4 +34,27 @@ at::Tensor box_iou(const at::Tensor& a, const at::Tensor& b) {
   return inter / (area_a.unsqueeze(1) + area_b.unsqueeze(0) - inter);
 }
 
+MatchResult match_predictions(const Matcher& matcher, const ImageTargets& targets,
+                              const at::Tensor& predictions, double crowd_ignore_iou) {
+  const at::Tensor crowd = targets.crowd.to(at::kBool);
+  const at::Tensor regular = at::where(crowd.logical_not())[0];
+  const at::Tensor matches = matcher(
+      box_iou(targets.boxes.index_select(0, regular).to(predictions.scalar_type()), predictions));
+  MatchResult result;
+  result.labels = at::zeros_like(matches);
+  result.labels.masked_fill_(matches >= 0, 1);
+  result.labels.masked_fill_(matches == Matcher::kBetweenThresholds, -1);
+  result.matched =
+      regular.numel() > 0 ? regular.index_select(0, matches.clamp_min(0)) : at::zeros_like(matches);
+  const at::Tensor crowd_index = at::where(crowd)[0];
+  if (crowd_index.numel() > 0) {
+    const at::Tensor crowd_iou = std::get<0>(
+        box_iou(targets.boxes.index_select(0, crowd_index).to(predictions.scalar_type()),
+                predictions)
+            .max(0));
+    result.labels.masked_fill_((result.labels == 0).logical_and(crowd_iou >= crowd_ignore_iou), -1);
+  }
+  return result;
+}
+
 }  // namespace mrcnn::modeling

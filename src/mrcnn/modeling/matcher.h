@@ -5,6 +5,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "mrcnn/modeling/targets.h"
+
 namespace mrcnn::modeling {
 
 class Matcher {
@@ -19,10 +21,24 @@ class Matcher {
   // ground-truth index, or kBelowLowThreshold / kBetweenThresholds.
   at::Tensor operator()(const at::Tensor& quality) const;
 
+  double low_threshold() const { return low_; }
+
  private:
   double high_, low_;
   bool allow_low_quality_;
 };
+
+// Predictions (anchors, proposals) labelled against one image's ground truth.
+struct MatchResult {
+  at::Tensor labels;   // [N] int64: 1 foreground, 0 background, -1 ignored
+  at::Tensor matched;  // [N] int64 index into the image's ground truth (0 where unmatched)
+};
+
+// Matches against the non-crowd ground truth only. A prediction that would be background but
+// overlaps a crowd region with IoU >= crowd_ignore_iou is ignored instead: crowd regions are
+// neither positives nor negatives.
+MatchResult match_predictions(const Matcher& matcher, const ImageTargets& targets,
+                              const at::Tensor& predictions, double crowd_ignore_iou);
 
 // Pairwise IoU of [N, 4] and [M, 4] boxes (x1, y1, x2, y2) -> [N, M].
 at::Tensor box_iou(const at::Tensor& a, const at::Tensor& b);

@@ -35,8 +35,14 @@ at::Tensor MultiScaleRoIAlign::operator()(
   const at::Tensor rois = at::cat(rois_list, 0);
   const at::Tensor all_boxes = rois.slice(1, 1, 5);
   const int64_t channels = features.front().size(1);
+  // Under mixed precision the features are fp16/bf16; RoIAlign runs in float32 (as autocast
+  // does for torchvision's roi_align) and the heads cast back as they need.
+  const bool reduced = !at::isFloatingType(features.front().scalar_type()) ||
+                       at::elementSize(features.front().scalar_type()) < 4;
+  const auto result_options =
+      reduced ? features.front().options().dtype(at::kFloat) : features.front().options();
   at::Tensor result =
-      at::zeros({rois.size(0), channels, output_size_, output_size_}, features.front().options());
+      at::zeros({rois.size(0), channels, output_size_, output_size_}, result_options);
   if (rois.size(0) == 0) return result;
 
   const at::Tensor s = at::sqrt(box_area(all_boxes));
@@ -49,9 +55,8 @@ at::Tensor MultiScaleRoIAlign::operator()(
     if (idx.numel() == 0) continue;
     const ops::RoIAlignOptions o{output_size_, output_size_, scales[level], sampling_ratio_,
                                  aligned_};
-    result.index_put_(
-        {idx},
-        ops::roi_align(features[level], rois.index_select(0, idx), o).to(result.scalar_type()));
+    result.index_put_({idx}, ops::roi_align(features[level].to(result.scalar_type()),
+                                            rois.index_select(0, idx).to(result.scalar_type()), o));
   }
   return result;
 }

@@ -74,22 +74,83 @@ at::Tensor BottleneckImpl::forward(const at::Tensor& x) {
   return torch::relu(out + identity);
 }
 
-ResNetImpl::ResNetImpl(const ResNetOptions& o) : options_(o) {
-  TORCH_CHECK(o.depth == 50 || o.depth == 101, "ResNet depth must be 50 or 101, got ", o.depth);
-  const std::vector<int64_t> blocks =
-      o.depth == 50 ? std::vector<int64_t>{3, 4, 6, 3} : std::vector<int64_t>{3, 4, 23, 3};
-  conv1 = register_module("conv1", conv(3, 64, 7, 2, 3));
-  bn1 = make_norm(o.norm, 64, o.gn_groups);
+BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t width, int64_t stride,
+                               bool with_downsample, const ResNetOptions& o) {
+  conv1 = register_module("conv1", conv(in_channels, width, 3, stride, 1));
+  bn1 = make_norm(o.norm, width, o.gn_groups);
   register_module("bn1", bn1.ptr());
-  int64_t in_channels = 64;
+  conv2 = register_module("conv2", conv(width, width, 3, 1, 1));
+  bn2 = make_norm(o.norm, width, o.gn_groups);
+  register_module("bn2", bn2.ptr());
+  if (with_downsample) {
+    downsample = torch::nn::Sequential(conv(in_channels, width, 1, stride, 0));
+    downsample->push_back(make_norm(o.norm, width, o.gn_groups));
+    register_module("downsample", downsample);
+  }
+}
+
+at::Tensor BasicBlockImpl::forward(const at::Tensor& x) {
+  at::Tensor out = torch::relu(apply_norm(bn1, conv1(x)));
+  out = apply_norm(bn2, conv2(out));
+  const at::Tensor identity = downsample ? downsample->forward(x) : x;
+  return torch::relu(out + identity);
+}
+
+namespace {
+
+struct Layout {
+  std::vector<int64_t> blocks;
+  bool bottleneck;
+};
+
+Layout layout_of(int64_t depth) {
+  switch (depth) {
+    case 18:
+      return {{2, 2, 2, 2}, false};
+    case 34:
+      return {{3, 4, 6, 3}, false};
+    case 50:
+      return {{3, 4, 6, 3}, true};
+    case 101:
+      return {{3, 4, 23, 3}, true};
+    default:
+      TORCH_CHECK(false, "ResNet depth must be 18, 34, 50 or 101, got ", depth);
+  }
+}
+
+}  // namespace
+
+std::vector<int64_t> ResNetImpl::out_channels() const {
+  const int64_t expansion = layout_of(options_.depth).bottleneck ? 4 : 1;
+  std::vector<int64_t> channels;
+  for (int stage = 0; stage < 4; ++stage)
+    channels.push_back((options_.base_channels << stage) * expansion);
+  return channels;
+}
+
+ResNetImpl::ResNetImpl(const ResNetOptions& o) : options_(o) {
+  const Layout layout = layout_of(o.depth);
+  TORCH_CHECK(o.base_channels > 0, "ResNet base channels must be positive");
+  const int64_t stem = o.base_channels;
+  conv1 = register_module("conv1", conv(3, stem, 7, 2, 3));
+  bn1 = make_norm(o.norm, stem, o.gn_groups);
+  register_module("bn1", bn1.ptr());
+  int64_t in_channels = stem;
   torch::nn::Sequential* layers[4] = {&layer1, &layer2, &layer3, &layer4};
   for (int stage = 0; stage < 4; ++stage) {
-    const int64_t width = 64 << stage;
+    const int64_t width = stem << stage;
+    const int64_t out = layout.bottleneck ? width * 4 : width;
     torch::nn::Sequential layer;
-    for (int64_t b = 0; b < blocks[stage]; ++b) {
+    for (int64_t b = 0; b < layout.blocks[stage]; ++b) {
       const int64_t stride = (b == 0 && stage > 0) ? 2 : 1;
-      layer->push_back(Bottleneck(in_channels, width, stride, b == 0, o));
-      in_channels = width * 4;
+      // The first block of a stage projects the shortcut whenever its shape changes.
+      const bool project = b == 0 && (stride != 1 || in_channels != out);
+      if (layout.bottleneck) {
+        layer->push_back(Bottleneck(in_channels, width, stride, project, o));
+      } else {
+        layer->push_back(BasicBlock(in_channels, width, stride, project, o));
+      }
+      in_channels = out;
     }
     *layers[stage] = register_module("layer" + std::to_string(stage + 1), layer);
   }

@@ -1,4 +1,4 @@
-// ResNet-50/101 body as torchvision builds it (stride on the 3x3 conv, "v1.5"), returning
+// ResNet-18/34/50/101 body as torchvision builds it (stride on the 3x3 conv, "v1.5"), returning
 // the outputs of layer1..layer4 (C2..C5, strides 4..32). Submodule names are torchvision's,
 // so `backbone.body.*` checkpoint keys load as they are.
 #pragma once
@@ -37,7 +37,24 @@ struct ResNetOptions {
   int64_t gn_groups = 32;
   // Stem and stages up to this one (0: stem only... 1: +layer1, -1: nothing) are frozen.
   int64_t frozen_stages = 1;
+  // Channels of the stem; stage widths are 1, 2, 4, 8 times this (64 in every standard ResNet;
+  // smaller for quick models trained from scratch).
+  int64_t base_channels = 64;
 };
+
+// Two 3x3 convolutions (ResNet-18/34).
+class BasicBlockImpl : public torch::nn::Module {
+ public:
+  BasicBlockImpl(int64_t in_channels, int64_t width, int64_t stride, bool downsample,
+                 const ResNetOptions& options);
+  at::Tensor forward(const at::Tensor& x);
+
+ private:
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::AnyModule bn1, bn2;
+  torch::nn::Sequential downsample{nullptr};
+};
+TORCH_MODULE(BasicBlock);
 
 class BottleneckImpl : public torch::nn::Module {
  public:
@@ -60,7 +77,8 @@ class ResNetImpl : public torch::nn::Module {
   // Freezes the stem and the first stages as options.frozen_stages says.
   void freeze();
 
-  static constexpr int64_t kOutChannels[4] = {256, 512, 1024, 2048};
+  // Channels of C2..C5.
+  std::vector<int64_t> out_channels() const;
 
  private:
   ResNetOptions options_;

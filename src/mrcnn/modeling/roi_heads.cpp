@@ -5,6 +5,7 @@
 #include <torch/nn/modules/activation.h>
 
 #include "mrcnn/modeling/layers.h"
+#include "mrcnn/modeling/losses.h"
 #include "mrcnn/ops/nms.h"
 
 namespace mrcnn::modeling {
@@ -52,7 +53,10 @@ RoIHeadsImpl::RoIHeadsImpl(int64_t in_channels, const RoIHeadsOptions& o)
     : options_(o),
       box_pooler_(o.box_resolution, o.sampling_ratio, o.aligned),
       mask_pooler_(o.mask_resolution, o.mask_sampling_ratio, o.mask_aligned),
-      box_coder_(o.box_weights) {
+      box_coder_(o.box_weights),
+      matcher_(o.sampling.foreground_iou, o.sampling.background_iou, false),
+      sampler_(o.sampling.batch_size_per_image, o.sampling.positive_fraction,
+               o.sampling.use_random) {
   box_head = register_module(
       "box_head", TwoMLPHead(in_channels * o.box_resolution * o.box_resolution, o.representation));
   box_predictor =
@@ -129,6 +133,54 @@ std::vector<Detections> RoIHeadsImpl::inference(
     offset += n;
   }
   return results;
+}
+
+LossMap RoIHeadsImpl::losses(const std::vector<at::Tensor>& features,
+                             const std::vector<at::Tensor>& proposals,
+                             const std::vector<std::array<int64_t, 2>>& image_sizes,
+                             const std::vector<ImageTargets>& targets, at::Generator& generator) {
+  const std::vector<at::Tensor> levels(features.begin(), features.begin() + 4);  // P2..P5
+  std::vector<at::Tensor> rois, labels, regression;
+  std::vector<at::Tensor> foreground_rois, foreground_matched, gt_masks, gt_labels;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const ImageTargets& t = targets[i];
+    const at::Tensor gt_boxes = t.boxes.to(proposals[i].scalar_type());
+    // The ground-truth boxes join the proposals, so every object has a perfect RoI early on.
+    const at::Tensor candidates =
+        at::cat({proposals[i], gt_boxes.index_select(0, at::where(t.crowd.logical_not())[0])});
+    const MatchResult match =
+        match_predictions(matcher_, t, candidates, options_.sampling.background_iou);
+    const SampledIndices sampled = sampler_(match.labels, generator);
+    const int64_t num_positive = sampled.positive.numel();
+    const at::Tensor chosen = at::cat({sampled.positive, sampled.negative});
+    const at::Tensor boxes = candidates.index_select(0, chosen);
+    const at::Tensor matched = match.matched.index_select(0, chosen);
+    at::Tensor classes = at::zeros_like(matched);
+    at::Tensor deltas = at::zeros_like(boxes);
+    if (t.boxes.size(0) > 0) {
+      classes.slice(0, 0, num_positive)
+          .copy_(t.labels.index_select(0, matched.slice(0, 0, num_positive)));
+      deltas = box_coder_.encode(gt_boxes.index_select(0, matched), boxes);
+    }
+    rois.push_back(boxes);
+    labels.push_back(classes);
+    regression.push_back(deltas);
+    foreground_rois.push_back(boxes.slice(0, 0, num_positive));
+    foreground_matched.push_back(matched.slice(0, 0, num_positive));
+    gt_masks.push_back(t.masks);
+    gt_labels.push_back(t.labels);
+  }
+
+  const at::Tensor pooled = box_pooler_(levels, rois, image_sizes);
+  auto [class_logits, box_regression] = box_predictor->forward(box_head->forward(pooled));
+  auto [classification, box] =
+      fast_rcnn_loss(class_logits, box_regression, at::cat(labels), at::cat(regression));
+
+  const at::Tensor mask_logits = mask_predictor->forward(
+      mask_head->forward(mask_pooler_(levels, foreground_rois, image_sizes)));
+  const at::Tensor mask =
+      mask_rcnn_loss(mask_logits, foreground_rois, gt_masks, gt_labels, foreground_matched);
+  return {{"loss_bbox_cls", classification}, {"loss_bbox_reg", box}, {"loss_mask", mask}};
 }
 
 }  // namespace mrcnn::modeling

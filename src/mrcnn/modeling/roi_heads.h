@@ -11,7 +11,10 @@
 #include <vector>
 
 #include "mrcnn/modeling/box_coder.h"
+#include "mrcnn/modeling/matcher.h"
 #include "mrcnn/modeling/poolers.h"
+#include "mrcnn/modeling/sampler.h"
+#include "mrcnn/modeling/targets.h"
 
 namespace mrcnn::modeling {
 
@@ -41,6 +44,15 @@ class MaskRCNNPredictorImpl : public torch::nn::Module {
 };
 TORCH_MODULE(MaskRCNNPredictor);
 
+// RoI labelling and sampling for the second-stage losses.
+struct RoISamplingOptions {
+  double foreground_iou = 0.5;  // IoU >= this: foreground
+  double background_iou = 0.5;  // IoU < this: background (between the two: ignored)
+  int64_t batch_size_per_image = 512;
+  double positive_fraction = 0.25;
+  bool use_random = true;
+};
+
 struct RoIHeadsOptions {
   int64_t num_classes = 81;  // including background
   int64_t box_resolution = 7;
@@ -57,6 +69,7 @@ struct RoIHeadsOptions {
   double nms_thresh = 0.5;
   int64_t detections_per_img = 100;
   double min_box_size = 1e-2;
+  RoISamplingOptions sampling;
 };
 
 struct Detections {
@@ -73,6 +86,13 @@ class RoIHeadsImpl : public torch::nn::Module {
                                     const std::vector<at::Tensor>& proposals,
                                     const std::vector<std::array<int64_t, 2>>& image_sizes);
 
+  // Training: the proposals plus the ground-truth boxes are labelled and sampled, then the box
+  // classification, box regression and mask losses (names loss_bbox_cls, loss_bbox_reg,
+  // loss_mask), present even when no RoI is foreground.
+  LossMap losses(const std::vector<at::Tensor>& features, const std::vector<at::Tensor>& proposals,
+                 const std::vector<std::array<int64_t, 2>>& image_sizes,
+                 const std::vector<ImageTargets>& targets, at::Generator& generator);
+
   TwoMLPHead box_head{nullptr};
   FastRCNNPredictor box_predictor{nullptr};
   torch::nn::Sequential mask_head{nullptr};
@@ -86,6 +106,8 @@ class RoIHeadsImpl : public torch::nn::Module {
   RoIHeadsOptions options_;
   MultiScaleRoIAlign box_pooler_, mask_pooler_;
   BoxCoder box_coder_;
+  Matcher matcher_;
+  BalancedSampler sampler_;
 };
 TORCH_MODULE(RoIHeads);
 

@@ -5,6 +5,7 @@
 #include <torch/nn/modules/activation.h>
 
 #include "mrcnn/modeling/layers.h"
+#include "mrcnn/modeling/losses.h"
 #include "mrcnn/ops/nms.h"
 
 namespace mrcnn::modeling {
@@ -51,8 +52,13 @@ at::Tensor permute_and_flatten(const at::Tensor& x, int64_t c) {
 }  // namespace
 
 RegionProposalNetworkImpl::RegionProposalNetworkImpl(AnchorGenerator anchors, int64_t in_channels,
-                                                     ProposalOptions train, ProposalOptions test)
-    : anchor_generator_(std::move(anchors)), train_(train), test_(test) {
+                                                     ProposalOptions train, ProposalOptions test,
+                                                     RPNTrainingOptions training)
+    : anchor_generator_(std::move(anchors)),
+      train_(train),
+      test_(test),
+      matcher_(training.positive_iou, training.negative_iou, true),
+      sampler_(training.batch_size_per_image, training.positive_fraction, training.use_random) {
   head = register_module("head", RPNHead(in_channels, anchor_generator_.anchors_per_location()));
 }
 
@@ -76,9 +82,11 @@ RPNOutput RegionProposalNetworkImpl::forward(const std::vector<at::Tensor>& feat
   out.anchors = anchors;
 
   const at::Tensor all_anchors = anchors.repeat({num_images, 1});
+  // Proposals are selected in float32 even under mixed precision: decoded fp16 boxes would be
+  // off by several pixels on large images.
   const at::Tensor proposals =
-      box_coder_.decode(out.deltas.detach(), all_anchors).view({num_images, -1, 4});
-  const at::Tensor objectness = out.objectness.detach().reshape({num_images, -1});
+      box_coder_.decode(out.deltas.detach().to(at::kFloat), all_anchors).view({num_images, -1, 4});
+  const at::Tensor objectness = out.objectness.detach().to(at::kFloat).reshape({num_images, -1});
 
   // Top-k per level.
   std::vector<at::Tensor> top_idx, level_ids;
@@ -115,6 +123,30 @@ RPNOutput RegionProposalNetworkImpl::forward(const std::vector<at::Tensor>& feat
     out.scores.push_back(scores.index_select(0, keep));
   }
   return out;
+}
+
+std::pair<at::Tensor, at::Tensor> RegionProposalNetworkImpl::losses(
+    const RPNOutput& output, const std::vector<ImageTargets>& targets,
+    at::Generator& generator) const {
+  const at::Tensor& anchors = output.anchors;
+  const int64_t per_image = anchors.size(0);
+  std::vector<at::Tensor> labels, regression, positive, negative;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const MatchResult match =
+        match_predictions(matcher_, targets[i], anchors, matcher_.low_threshold());
+    labels.push_back(match.labels);
+    regression.push_back(
+        targets[i].boxes.size(0) > 0
+            ? box_coder_.encode(targets[i].boxes.index_select(0, match.matched).to(anchors.dtype()),
+                                anchors)
+            : at::zeros_like(anchors));
+    const SampledIndices sampled = sampler_(match.labels, generator);
+    const int64_t offset = static_cast<int64_t>(i) * per_image;
+    positive.push_back(sampled.positive + offset);
+    negative.push_back(sampled.negative + offset);
+  }
+  return rpn_loss(output.objectness, output.deltas, at::cat(labels), at::cat(regression),
+                  at::cat(positive), at::cat(negative));
 }
 
 }  // namespace mrcnn::modeling

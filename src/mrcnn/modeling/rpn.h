@@ -11,6 +11,9 @@
 
 #include "mrcnn/modeling/anchors.h"
 #include "mrcnn/modeling/box_coder.h"
+#include "mrcnn/modeling/matcher.h"
+#include "mrcnn/modeling/sampler.h"
+#include "mrcnn/modeling/targets.h"
 
 namespace mrcnn::modeling {
 
@@ -35,6 +38,15 @@ struct ProposalOptions {
   double score_thresh = 0.0;
 };
 
+// Anchor labelling and sampling for the RPN losses.
+struct RPNTrainingOptions {
+  double positive_iou = 0.7;  // and each ground truth's best anchors (low-quality matches)
+  double negative_iou = 0.3;
+  int64_t batch_size_per_image = 256;
+  double positive_fraction = 0.5;
+  bool use_random = true;
+};
+
 struct RPNOutput {
   std::vector<at::Tensor> proposals;  // per image [P, 4]
   std::vector<at::Tensor> scores;     // per image [P] (objectness probabilities)
@@ -45,11 +57,16 @@ struct RPNOutput {
 class RegionProposalNetworkImpl : public torch::nn::Module {
  public:
   RegionProposalNetworkImpl(AnchorGenerator anchors, int64_t in_channels, ProposalOptions train,
-                            ProposalOptions test);
+                            ProposalOptions test, RPNTrainingOptions training = {});
   // image_sizes: the resized (unpadded) size of each image; batch_height/width: padded size.
   RPNOutput forward(const std::vector<at::Tensor>& features,
                     const std::vector<std::array<int64_t, 2>>& image_sizes, int64_t batch_height,
                     int64_t batch_width);
+
+  // Objectness and box losses of a forward pass against the images' ground truth.
+  std::pair<at::Tensor, at::Tensor> losses(const RPNOutput& output,
+                                           const std::vector<ImageTargets>& targets,
+                                           at::Generator& generator) const;
 
   RPNHead head{nullptr};
 
@@ -57,6 +74,8 @@ class RegionProposalNetworkImpl : public torch::nn::Module {
   AnchorGenerator anchor_generator_;
   BoxCoder box_coder_{{1.0, 1.0, 1.0, 1.0}};
   ProposalOptions train_, test_;
+  Matcher matcher_;
+  BalancedSampler sampler_;
 };
 TORCH_MODULE(RegionProposalNetwork);
 

@@ -144,6 +144,15 @@ void draw_box(at::Tensor& image, const std::array<double, 4>& box, Colour colour
   }
 }
 
+void draw_line(at::Tensor& image, double x0, double y0, double x1, double y1, Colour colour) {
+  const double steps = std::ceil(std::max(std::abs(x1 - x0), std::abs(y1 - y0)));
+  if (!std::isfinite(steps)) return;
+  for (int64_t i = 0; i <= static_cast<int64_t>(steps); ++i) {
+    const double t = steps > 0 ? double(i) / steps : 0.0;
+    put(image, std::lround(x0 + (x1 - x0) * t), std::lround(y0 + (y1 - y0) * t), colour);
+  }
+}
+
 void draw_caption(at::Tensor& image, int64_t x, int64_t y, const std::string& text,
                   Colour background, int scale) {
   const int64_t advance = 6 * scale, height = 9 * scale;

@@ -20,6 +20,8 @@ Colour category_colour(int64_t category_id);
 void blend_mask(at::Tensor& image, const structures::Rle& mask, Colour colour, double alpha = 0.5);
 void draw_box(at::Tensor& image, const std::array<double, 4>& box_xyxy, Colour colour,
               int thickness = 2);
+// A one-pixel line between two points (clipped to the image).
+void draw_line(at::Tensor& image, double x0, double y0, double x1, double y1, Colour colour);
 // Text at (x, y) = top-left, on a filled background; characters outside [A-Za-z0-9 .:_%/-]
 // are drawn as '?'.
 void draw_caption(at::Tensor& image, int64_t x, int64_t y, const std::string& text,

@@ -1,0 +1,125 @@
+#include "mrcnn/data/train_sample.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "mrcnn/common/error.h"
+#include "mrcnn/io/image.h"
+
+namespace mrcnn::data {
+
+uint64_t mix_seed(std::initializer_list<uint64_t> values) {
+  uint64_t state = 0x9E3779B97F4A7C15ULL;
+  for (uint64_t v : values) {
+    state ^= v + 0x9E3779B97F4A7C15ULL + (state << 6) + (state >> 2);
+    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    state = z ^ (z >> 31);
+  }
+  return state;
+}
+
+namespace {
+
+// The size an image is resized to: short side `target`, long side at most `max_size`, with the
+// float32 arithmetic of the inference transform.
+std::array<int64_t, 2> resized_size(int64_t height, int64_t width, int64_t target,
+                                    int64_t max_size) {
+  const float min_side = static_cast<float>(std::min(height, width));
+  const float max_side = static_cast<float>(std::max(height, width));
+  const float scale =
+      std::min(static_cast<float>(target) / min_side, static_cast<float>(max_size) / max_side);
+  return {static_cast<int64_t>(std::floor(double(height) * double(scale))),
+          static_cast<int64_t>(std::floor(double(width) * double(scale)))};
+}
+
+// Instance masks [G, H, W] uint8 at the image's size; crowd regions stay empty (they are never
+// matched, so their masks are never read).
+at::Tensor instance_masks(const CocoDataset& dataset, const TrainingRecord& record,
+                          const CocoImage& image) {
+  const int64_t count = static_cast<int64_t>(record.annotation_indices.size());
+  at::Tensor masks = at::zeros({count, image.height, image.width}, at::kByte);
+  for (int64_t g = 0; g < count; ++g) {
+    const CocoAnnotation& ann = dataset.annotations[record.annotation_indices[g]];
+    if (ann.iscrowd) continue;
+    const structures::Rle rle = dataset.annotation_rle(ann);
+    if (rle.counts.empty()) continue;
+    structures::rle_decode_row_major(rle, masks[g].data_ptr<uint8_t>());
+  }
+  return masks;
+}
+
+}  // namespace
+
+TrainSample make_train_sample(const CocoDataset& dataset, const TrainingRecord& record,
+                              const std::string& image_dir, const TrainTransformOptions& options,
+                              uint64_t seed) {
+  const CocoImage& info = dataset.images[record.image_index];
+  const std::string path = (std::filesystem::path(image_dir) / info.file_name).string();
+  const at::Tensor rgb = io::decode_image_file(path);
+  if (rgb.size(0) != info.height || rgb.size(1) != info.width) {
+    throw Error(ErrorLocation{.file = path},
+                "image is " + std::to_string(rgb.size(1)) + "x" + std::to_string(rgb.size(0)) +
+                    " but the annotations (image id " + std::to_string(info.id) + ") say " +
+                    std::to_string(info.width) + "x" + std::to_string(info.height));
+  }
+  std::mt19937_64 rng(seed);
+  TORCH_CHECK(!options.short_sides.empty(), "no short sides to draw from");
+  const int64_t target = options.short_sides[std::uniform_int_distribution<std::size_t>(
+      0, options.short_sides.size() - 1)(rng)];
+  const bool flip =
+      std::uniform_real_distribution<double>(0.0, 1.0)(rng) < options.flip_probability;
+  const auto size = resized_size(info.height, info.width, target, options.max_size);
+
+  TrainSample sample;
+  sample.image_id = info.id;
+  sample.flipped = flip;
+  const auto f32 = at::TensorOptions(at::kFloat);
+  const at::Tensor mean =
+      at::tensor(std::vector<double>(options.mean.begin(), options.mean.end()), f32)
+          .view({3, 1, 1});
+  const at::Tensor std =
+      at::tensor(std::vector<double>(options.std.begin(), options.std.end()), f32).view({3, 1, 1});
+  at::Tensor image = rgb.permute({2, 0, 1}).to(at::kFloat).div_(255).sub_(mean).div_(std);
+  image = options.bicubic
+              ? at::upsample_bicubic2d(image.unsqueeze(0), {size[0], size[1]}, false)[0]
+              : at::upsample_bilinear2d(image.unsqueeze(0), {size[0], size[1]}, false)[0];
+
+  const int64_t count = static_cast<int64_t>(record.annotation_indices.size());
+  std::vector<float> boxes;
+  std::vector<int64_t> labels;
+  std::vector<uint8_t> crowd;
+  const double sx = double(size[1]) / info.width, sy = double(size[0]) / info.height;
+  for (int64_t g = 0; g < count; ++g) {
+    const CocoAnnotation& ann = dataset.annotations[record.annotation_indices[g]];
+    const auto& b = record.boxes_xyxy[g];
+    double x1 = b[0] * sx, x2 = b[2] * sx;
+    if (flip) std::tie(x1, x2) = std::pair{double(size[1]) - x2, double(size[1]) - x1};
+    boxes.insert(boxes.end(), {float(x1), float(b[1] * sy), float(x2), float(b[3] * sy)});
+    labels.push_back(options.label_is_category_id ? ann.category_id
+                                                  : dataset.label_of(ann.category_id));
+    crowd.push_back(ann.iscrowd ? 1 : 0);
+  }
+  at::Tensor masks = instance_masks(dataset, record, info);
+  if (count > 0) {
+    masks = at::upsample_nearest2d(masks.unsqueeze(1), {size[0], size[1]}).squeeze(1);
+  } else {
+    masks = at::zeros({0, size[0], size[1]}, at::kByte);
+  }
+  if (flip) {
+    image = image.flip({-1});
+    masks = masks.flip({-1});
+  }
+  sample.image = image.contiguous();
+  sample.targets.boxes = at::tensor(boxes, f32).view({count, 4});
+  sample.targets.labels = at::tensor(labels, at::kLong);
+  sample.targets.masks = masks.contiguous();
+  sample.targets.crowd = at::tensor(crowd, at::kByte).to(at::kBool);
+  return sample;
+}
+
+}  // namespace mrcnn::data

@@ -1,0 +1,42 @@
+// Training checkpoints, in two files beside each other:
+//   <name>.safetensors        the model's weights (torchvision key names; eval, infer and
+//                             Python read it as it is)
+//   <name>.state.safetensors  optimiser momentum, loss scaler and the trainer's position
+// Each file is written to a temporary name and renamed, so a crash never leaves a half-written
+// file; both carry the iteration they belong to, and loading checks that they agree.
+#pragma once
+
+#include <torch/nn/module.h>
+
+#include <cstdint>
+#include <string>
+
+#include "mrcnn/io/torch_checkpoint.h"
+
+namespace mrcnn::engine {
+
+struct TrainerPosition {
+  int64_t epoch = 0;      // epoch to run next
+  int64_t batch = 0;      // batch of that epoch to run next
+  int64_t iteration = 0;  // steps done so far
+  double best_ap = -1;    // best bbox AP of --eval so far (-1: none)
+  int64_t best_epoch = -1;
+};
+
+struct Checkpoint {
+  io::NamedTensors weights;
+  io::NamedTensors state;  // optimiser and scaler tensors
+  TrainerPosition position;
+};
+
+// `path` is the checkpoint's stem (output/x/3) or either of its files.
+std::string checkpoint_stem(const std::string& path);
+
+void save_checkpoint(const std::string& stem, torch::nn::Module& model,
+                     const io::NamedTensors& state, const TrainerPosition& position);
+Checkpoint load_checkpoint(const std::string& path);
+
+// The model's parameters and buffers by name (a state dict).
+io::NamedTensors model_state(torch::nn::Module& model);
+
+}  // namespace mrcnn::engine

@@ -1,0 +1,292 @@
+#include "mrcnn/engine/trainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "mrcnn/common/error.h"
+#include "mrcnn/io/image.h"
+#include "mrcnn/modeling/weights.h"
+#include "mrcnn/visualization/plot.h"
+
+namespace mrcnn::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double peak_memory_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<int64_t>(std::max(seconds, 0.0));
+  return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+}
+
+// Consecutive skipped fp16 steps after which the loss is taken to be broken, not overflowing.
+constexpr int64_t kMaxConsecutiveSkips = 50;
+
+}  // namespace
+
+Trainer::Trainer(modeling::MaskRCNN model, data::TrainLoader& loader, const c10::Device& device,
+                 TrainerOptions options)
+    : model_(std::move(model)),
+      loader_(loader),
+      device_(device),
+      options_(std::move(options)),
+      optimizer_(*model_, options_.sgd),
+      scaler_(device, options_.amp && options_.amp_dtype == at::kHalf) {
+  std::filesystem::create_directories(options_.output_dir);
+}
+
+int64_t Trainer::total_iterations() const {
+  const int64_t scheduled = options_.epochs * loader_.batches_per_epoch();
+  return options_.max_iterations > 0 ? std::min(scheduled, options_.max_iterations) : scheduled;
+}
+
+void Trainer::resume(const std::string& path) {
+  const Checkpoint checkpoint = load_checkpoint(path);
+  modeling::load_weights(*model_, checkpoint.weights, {}, checkpoint_stem(path));
+  optimizer_.load_state(checkpoint.state);
+  scaler_.load_state(checkpoint.state);
+  position_ = checkpoint.position;
+  if (options_.log != nullptr) {
+    *options_.log << fmt::format("resumed from {}: epoch {}, batch {}, iteration {}\n",
+                                 checkpoint_stem(path), position_.epoch, position_.batch,
+                                 position_.iteration);
+  }
+}
+
+void Trainer::save(const std::string& name) {
+  io::NamedTensors state = optimizer_.state();
+  for (auto& item : scaler_.state()) state.push_back(std::move(item));
+  const std::string stem = (std::filesystem::path(options_.output_dir) / name).string();
+  save_checkpoint(stem, *model_, state, position_);
+  if (options_.log != nullptr) *options_.log << "saved checkpoint " << stem << "\n";
+}
+
+void Trainer::write_metrics(const std::string& json_line) {
+  std::ofstream out(std::filesystem::path(options_.output_dir) / "metrics.jsonl", std::ios::app);
+  out << json_line << "\n";
+}
+
+void Trainer::write_curves() const {
+  if (loss_history_.empty()) return;
+  std::vector<visualization::Series> losses;
+  for (std::size_t k = 0; k < loss_names_.size(); ++k) {
+    visualization::Series series{loss_names_[k], {}, {}};
+    for (const auto& [iteration, values] : loss_history_) {
+      series.x.push_back(double(iteration));
+      series.y.push_back(values[k]);
+    }
+    losses.push_back(std::move(series));
+  }
+  std::vector<visualization::Panel> panels = {{"losses by iteration", std::move(losses)}};
+  if (!eval_history_.empty()) {
+    visualization::Series bbox{"bbox AP", {}, {}}, segm{"segm AP", {}, {}};
+    for (const auto& [epoch, scores] : eval_history_) {
+      bbox.x.push_back(double(epoch));
+      bbox.y.push_back(scores.bbox_ap);
+      segm.x.push_back(double(epoch));
+      segm.y.push_back(scores.segm_ap);
+    }
+    panels.push_back({"AP by epoch", {bbox, segm}});
+  }
+  io::write_image_file(
+      visualization::plot_panels(panels, 800, 360),
+      (std::filesystem::path(options_.output_dir) / "training_curves.png").string());
+}
+
+TrainSummary Trainer::run() {
+  const auto run_start = Clock::now();
+  model_->train();
+  TrainSummary summary;
+  const int64_t total = total_iterations();
+  const int64_t first_iteration = position_.iteration;
+  std::vector<double> window_sums;
+  int64_t window_count = 0, consecutive_skips = 0;
+  double window_batch_time = 0, window_data_time = 0, step_time_total = 0;
+  bool stop = position_.iteration >= total;
+
+  for (int64_t epoch = position_.epoch; epoch < options_.epochs && !stop; ++epoch) {
+    loader_.start_epoch(epoch, position_.epoch == epoch ? position_.batch : 0);
+    position_.epoch = epoch;
+    while (true) {
+      const auto step_start = Clock::now();
+      std::optional<data::TrainBatch> batch = loader_.next();
+      if (!batch) break;
+      const double data_time = seconds_since(step_start);
+
+      modeling::ImageBatch images = batch->images;
+      images.tensors = images.tensors.to(device_, /*non_blocking=*/true);
+      std::vector<modeling::ImageTargets> targets;
+      for (const auto& t : batch->targets) targets.push_back(t.to(device_, true));
+
+      const int64_t iteration = position_.iteration;
+      const double lr = options_.schedule.at(iteration);
+      at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(data::mix_seed(
+          {options_.seed, static_cast<uint64_t>(iteration), static_cast<uint64_t>(options_.rank)}));
+      modeling::LossMap losses;
+      {
+        AutocastScope autocast(device_.type(), options_.amp_dtype, options_.amp);
+        losses = model_->losses(images, targets, generator);
+      }
+      const at::Tensor loss = modeling::total_loss(losses);
+      std::vector<at::Tensor> parts;
+      for (const auto& [name, value] : losses) parts.push_back(value.detach().to(at::kFloat));
+      parts.push_back(loss.detach().to(at::kFloat));
+      const at::Tensor values_tensor = at::stack(parts).to(at::kCPU, at::kDouble);
+      const std::vector<double> values(values_tensor.data_ptr<double>(),
+                                       values_tensor.data_ptr<double>() + values_tensor.numel());
+      const bool finite = std::isfinite(values.back());
+      if (!finite && !scaler_.enabled()) {
+        std::string detail, ids;
+        for (std::size_t k = 0; k < losses.size(); ++k)
+          detail += fmt::format("{}{}={}", k ? ", " : "", losses[k].first, values[k]);
+        for (std::size_t k = 0; k < batch->image_ids.size(); ++k)
+          ids += fmt::format("{}{}", k ? ", " : "", batch->image_ids[k]);
+        throw Error(fmt::format(
+            "non-finite loss at iteration {} (epoch {}, batch {}): {}; image ids in the batch: "
+            "{}. Checkpoints written so far are intact. A learning rate too high for the batch "
+            "size, or a broken annotation in these images, are the usual causes.",
+            iteration, epoch, batch->index, detail, ids));
+      }
+
+      scaler_.scale(loss).backward();
+      const bool overflow = scaler_.unscale(optimizer_.parameters());
+      if (!overflow) {
+        if (options_.sgd.clip_grad_norm > 0) optimizer_.clip_gradients();
+        optimizer_.step(lr);
+        consecutive_skips = 0;
+      } else {
+        ++summary.skipped_steps;
+        if (++consecutive_skips >= kMaxConsecutiveSkips) {
+          throw Error(
+              fmt::format("{} mixed-precision steps in a row had inf/NaN gradients (last "
+                          "at iteration {}); the loss itself is broken",
+                          consecutive_skips, iteration));
+        }
+      }
+      scaler_.update();
+      optimizer_.zero_grad();
+
+      ++position_.iteration;
+      position_.batch = batch->index + 1;
+      const double step_time = seconds_since(step_start);
+      step_time_total += step_time;
+      window_batch_time += step_time;
+      window_data_time += data_time;
+      if (window_sums.empty()) {
+        window_sums.assign(values.size(), 0.0);
+        loss_names_.clear();
+        for (const auto& item : losses) loss_names_.push_back(item.first);
+        loss_names_.push_back("loss");
+      }
+      if (finite) {
+        for (std::size_t k = 0; k < values.size(); ++k) window_sums[k] += values[k];
+        ++window_count;
+      }
+
+      const bool last_step = position_.iteration >= total;
+      if (position_.iteration % std::max<int64_t>(options_.log_iter, 1) == 0 || last_step) {
+        const int64_t steps = position_.iteration - first_iteration;
+        const double eta = step_time_total / double(steps) * double(total - position_.iteration);
+        const int64_t logged = std::max<int64_t>(window_count, 1);
+        std::vector<double> means;
+        std::string text, json;
+        for (std::size_t k = 0; k < window_sums.size(); ++k) {
+          means.push_back(window_sums[k] / double(logged));
+          text += fmt::format(" {}: {:.6f}", loss_names_[k], means.back());
+          json += fmt::format(", \"{}\": {}", loss_names_[k], means.back());
+        }
+        const int64_t window_steps = std::min<int64_t>(options_.log_iter, steps);
+        const double mean_batch = window_batch_time / double(std::max<int64_t>(window_steps, 1));
+        const double mean_data = window_data_time / double(std::max<int64_t>(window_steps, 1));
+        if (options_.log != nullptr) {
+          *options_.log << fmt::format(
+              "Epoch: [{}] [{:>{}}/{}] iter {}/{} lr: {:.6f}{} eta: {} batch_cost: {:.4f} s "
+              "data_cost: {:.4f} s mem: {:.0f} MiB{}\n",
+              epoch, batch->index + 1, std::to_string(loader_.batches_per_epoch()).size(),
+              loader_.batches_per_epoch(), position_.iteration, total, lr, text,
+              format_duration(eta), mean_batch, mean_data, peak_memory_mib(),
+              summary.skipped_steps ? fmt::format(" skipped_steps: {}", summary.skipped_steps)
+                                    : std::string());
+          options_.log->flush();
+        }
+        write_metrics(fmt::format(
+            "{{\"iteration\": {}, \"epoch\": {}, \"lr\": {}{}, \"batch_time\": {}, "
+            "\"data_time\": {}, \"eta_seconds\": {}, \"memory_mib\": {}, \"skipped_steps\": {}, "
+            "\"loss_scale\": {}}}",
+            position_.iteration, epoch, lr, json, mean_batch, mean_data, eta, peak_memory_mib(),
+            summary.skipped_steps, scaler_.current_scale()));
+        loss_history_.emplace_back(position_.iteration, means);
+        summary.last_losses.clear();
+        for (std::size_t k = 0; k < means.size(); ++k)
+          summary.last_losses.emplace_back(loss_names_[k], means[k]);
+        std::fill(window_sums.begin(), window_sums.end(), 0.0);
+        window_count = 0;
+        window_batch_time = window_data_time = 0;
+      }
+      if (options_.snapshot_iterations > 0 &&
+          position_.iteration % options_.snapshot_iterations == 0 && !last_step) {
+        save("last");
+      }
+      if (last_step) {
+        stop = true;
+        break;
+      }
+    }
+
+    const bool epoch_done = position_.batch >= loader_.batches_per_epoch();
+    if (epoch_done) {
+      position_.epoch = epoch + 1;
+      position_.batch = 0;
+    }
+    const bool final = stop || epoch == options_.epochs - 1;
+    if (!final && (!epoch_done || (epoch + 1) % std::max<int64_t>(options_.snapshot_epoch, 1) != 0))
+      continue;
+    save(final ? "model_final" : std::to_string(epoch));
+    if (options_.evaluate) {
+      const EvalScores scores = options_.evaluate(model_);
+      model_->train();
+      summary.last_eval = scores;
+      eval_history_.emplace_back(epoch, scores);
+      write_metrics(
+          fmt::format("{{\"epoch\": {}, \"iteration\": {}, \"bbox_ap\": {}, \"segm_ap\": {}}}",
+                      epoch, position_.iteration, scores.bbox_ap, scores.segm_ap));
+      if (options_.log != nullptr) {
+        *options_.log << fmt::format("epoch {}: bbox AP {:.4f}, segm AP {:.4f}\n", epoch,
+                                     scores.bbox_ap, scores.segm_ap);
+      }
+      if (scores.bbox_ap > position_.best_ap) {
+        position_.best_ap = scores.bbox_ap;
+        position_.best_epoch = epoch;
+        // The snapshot is written again so that a resume from it knows the best score.
+        save(final ? "model_final" : std::to_string(epoch));
+        save("best_model");
+        if (options_.log != nullptr) {
+          *options_.log << fmt::format("best_model: bbox AP {:.4f} at epoch {}\n",
+                                       position_.best_ap, epoch);
+        }
+      }
+    }
+  }
+  write_curves();
+  summary.iterations = position_.iteration;
+  summary.seconds = seconds_since(run_start);
+  return summary;
+}
+
+}  // namespace mrcnn::engine

@@ -1,0 +1,88 @@
+// The training loop: batches from the loader, the model's losses under optional autocast, a
+// scaled backward, optional gradient clipping, an SGD step at the scheduled learning rate,
+// logging, checkpoints every snapshot, evaluation with best_model, and exact resume.
+//
+// Every random draw of a step (RPN and RoI sampling) comes from a generator seeded by
+// (seed, iteration, rank), and every augmentation from (seed, epoch, batch, slot), so a run
+// resumed from a checkpoint continues exactly as the uninterrupted run would have on CPU.
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "mrcnn/data/train_loader.h"
+#include "mrcnn/engine/amp.h"
+#include "mrcnn/engine/checkpoint.h"
+#include "mrcnn/engine/lr_schedule.h"
+#include "mrcnn/engine/optimizer.h"
+#include "mrcnn/modeling/mask_rcnn.h"
+
+namespace mrcnn::engine {
+
+struct EvalScores {
+  double bbox_ap = 0;
+  double segm_ap = 0;
+};
+
+struct TrainerOptions {
+  std::string output_dir;  // checkpoints, metrics.jsonl, training_curves.png
+  int64_t epochs = 12;
+  int64_t snapshot_epoch = 1;       // a checkpoint every this many epochs, and model_final
+  int64_t snapshot_iterations = 0;  // also one ("last") every this many steps (0: off)
+  int64_t log_iter = 20;
+  int64_t max_iterations = 0;  // stop after this many steps in all (0: the whole schedule)
+  bool amp = false;
+  at::ScalarType amp_dtype = at::kBFloat16;
+  uint64_t seed = 0;
+  LrSchedule schedule;  // milestones in iterations
+  SGDOptions sgd;
+  int64_t rank = 0;
+  // With --eval: scores the model after each snapshot; best_model keeps the best bbox AP.
+  std::function<EvalScores(modeling::MaskRCNN&)> evaluate;
+  std::ostream* log = nullptr;  // console lines (rank 0); nullptr: silent
+};
+
+struct TrainSummary {
+  int64_t iterations = 0;  // steps done in all, including before a resume
+  int64_t skipped_steps = 0;
+  std::vector<std::pair<std::string, double>> last_losses;  // averaged over the last log window
+  std::optional<EvalScores> last_eval;
+  double seconds = 0;
+};
+
+class Trainer {
+ public:
+  Trainer(modeling::MaskRCNN model, data::TrainLoader& loader, const c10::Device& device,
+          TrainerOptions options);
+
+  // Restores weights, optimiser, scaler and position from a checkpoint written by this class.
+  void resume(const std::string& checkpoint);
+  TrainSummary run();
+
+  int64_t total_iterations() const;
+
+ private:
+  void save(const std::string& name);
+  void write_metrics(const std::string& json_line);
+  void write_curves() const;
+
+  // For the curves at the end: (iteration, loss) per log line, (epoch, scores) per evaluation.
+  std::vector<std::pair<int64_t, std::vector<double>>> loss_history_;
+  std::vector<std::string> loss_names_;
+  std::vector<std::pair<int64_t, EvalScores>> eval_history_;
+
+  modeling::MaskRCNN model_;
+  data::TrainLoader& loader_;
+  c10::Device device_;
+  TrainerOptions options_;
+  SGD optimizer_;
+  GradScaler scaler_;
+  TrainerPosition position_;
+};
+
+}  // namespace mrcnn::engine

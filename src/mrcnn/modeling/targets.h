@@ -1,0 +1,30 @@
+// The ground truth of one training image, in the coordinates of the image as the model sees it
+// (after resizing and flipping, before padding).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mrcnn::modeling {
+
+struct ImageTargets {
+  at::Tensor boxes;   // [G, 4] float, x1 y1 x2 y2
+  at::Tensor labels;  // [G] int64, 1..num_classes-1
+  at::Tensor masks;   // [G, H, W] uint8 instance masks at the image's size
+  at::Tensor crowd;   // [G] bool; crowd regions are never positives and never negatives
+
+  // The same targets on another device.
+  ImageTargets to(const c10::Device& device, bool non_blocking = false) const;
+};
+
+// The five training losses, always all present and in this order (every rank of a
+// data-parallel run, and every step, has the same names).
+using LossMap = std::vector<std::pair<std::string, at::Tensor>>;
+
+// Sum of the losses.
+at::Tensor total_loss(const LossMap& losses);
+
+}  // namespace mrcnn::modeling

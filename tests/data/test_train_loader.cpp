@@ -1,0 +1,145 @@
+// The training data path: per-epoch plans, per-rank slices, deterministic samples whatever the
+// thread count, and targets that follow the image through resizing and flipping.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include "mrcnn/common/error.h"
+#include "mrcnn/data/shapes.h"
+#include "mrcnn/data/train_loader.h"
+
+namespace mrcnn::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TrainLoaderTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // One folder per process: CTest runs each test case as its own process, in parallel.
+    dir_ = fs::temp_directory_path() / ("mrcnn_train_loader_test_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    make_shapes({.out_dir = dir_.string(),
+                 .train_images = 24,
+                 .val_images = 0,
+                 .seed = 5,
+                 .width = 96,
+                 .height = 64});
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+
+  CocoDataset dataset() const {
+    return load_coco((dir_ / "annotations" / "instances_train.json").string());
+  }
+  std::string image_dir() const { return (dir_ / "train").string(); }
+
+  static fs::path dir_;
+};
+fs::path TrainLoaderTest::dir_;
+
+TEST_F(TrainLoaderTest, EpochPlansCoverEveryImageOnceAndDependOnlyOnSeedAndEpoch) {
+  const CocoDataset d = dataset();
+  const auto records = training_view(d, true, true, nullptr);
+  TrainLoaderOptions o{.batch_size = 4, .seed = 1};
+  const auto a = plan_epoch(d, records, o, 0), b = plan_epoch(d, records, o, 0),
+             c = plan_epoch(d, records, o, 1);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  std::multiset<int64_t> seen;
+  for (const auto& batch : a) {
+    EXPECT_EQ(batch.size(), 4u);
+    seen.insert(batch.begin(), batch.end());
+  }
+  EXPECT_EQ(seen.size(), records.size() / 4 * 4);
+  EXPECT_EQ(std::set<int64_t>(seen.begin(), seen.end()).size(), seen.size());  // no repeats
+}
+
+TEST_F(TrainLoaderTest, TwoRanksSplitTheBatchesOfOneProcessWithTheirTotalBatch) {
+  const CocoDataset d = dataset();
+  auto make = [&](int64_t batch, int64_t rank, int64_t world) {
+    TrainLoaderOptions o{
+        .batch_size = batch, .workers = 0, .seed = 3, .rank = rank, .world_size = world};
+    return std::make_unique<TrainLoader>(d, training_view(d, true, false, nullptr), image_dir(),
+                                         TrainTransformOptions{.short_sides = {64, 96}}, o);
+  };
+  auto single = make(2, 0, 1), rank0 = make(1, 0, 2), rank1 = make(1, 1, 2);
+  EXPECT_EQ(single->batches_per_epoch(), rank0->batches_per_epoch());
+  for (auto* l : {single.get(), rank0.get(), rank1.get()}) l->start_epoch(2);
+  for (int64_t k = 0; k < single->batches_per_epoch(); ++k) {
+    const TrainBatch s = *single->next(), r0 = *rank0->next(), r1 = *rank1->next();
+    ASSERT_EQ(s.image_ids, (std::vector<int64_t>{r0.image_ids[0], r1.image_ids[0]}));
+    // Same augmentation too: the slot in the global batch seeds it, not the rank.
+    EXPECT_TRUE(at::equal(s.targets[1].boxes, r1.targets[0].boxes));
+  }
+  EXPECT_FALSE(single->next().has_value());
+}
+
+TEST_F(TrainLoaderTest, WorkerThreadsGiveTheSameBatchesAsTheCallingThread) {
+  const CocoDataset d = dataset();
+  auto run = [&](int64_t workers, int64_t first_batch) {
+    TrainLoaderOptions o{.batch_size = 3, .workers = workers, .prefetch = 2, .seed = 9};
+    TrainLoader loader(d, training_view(d, true, false, nullptr), image_dir(),
+                       TrainTransformOptions{.short_sides = {48, 64, 80}, .max_size = 200}, o);
+    loader.start_epoch(1, first_batch);
+    std::vector<TrainBatch> batches;
+    while (auto b = loader.next()) batches.push_back(std::move(*b));
+    return batches;
+  };
+  const auto inline_batches = run(0, 0), threaded = run(3, 0), resumed = run(2, 2);
+  ASSERT_EQ(inline_batches.size(), threaded.size());
+  ASSERT_EQ(resumed.size() + 2, threaded.size());
+  for (std::size_t k = 0; k < threaded.size(); ++k) {
+    EXPECT_EQ(inline_batches[k].image_ids, threaded[k].image_ids);
+    EXPECT_TRUE(at::equal(inline_batches[k].images.tensors, threaded[k].images.tensors));
+    if (k >= 2) {
+      EXPECT_TRUE(at::equal(resumed[k - 2].images.tensors, threaded[k].images.tensors));
+    }
+  }
+}
+
+TEST_F(TrainLoaderTest, TargetsFollowResizeAndFlip) {
+  const CocoDataset d = dataset();
+  const auto records = training_view(d, true, false, nullptr);
+  const TrainingRecord& record = records.front();
+  TrainTransformOptions plain{.short_sides = {128}, .max_size = 1000, .flip_probability = 0};
+  TrainTransformOptions flipped = plain;
+  flipped.flip_probability = 1;
+  const TrainSample a = make_train_sample(d, record, image_dir(), plain, 1);
+  const TrainSample b = make_train_sample(d, record, image_dir(), flipped, 1);
+  // 96x64 scaled to a 128 short side: 192x128.
+  EXPECT_EQ(a.image.sizes(), (std::vector<int64_t>{3, 128, 192}));
+  const auto& box = record.boxes_xyxy.front();
+  EXPECT_NEAR(a.targets.boxes[0][0].item<double>(), box[0] * 2, 1e-4);
+  EXPECT_NEAR(a.targets.boxes[0][3].item<double>(), box[3] * 2, 1e-4);
+  EXPECT_NEAR(b.targets.boxes[0][0].item<double>(), 192 - box[2] * 2, 1e-4);
+  EXPECT_TRUE(at::equal(b.image, a.image.flip({-1})));
+  EXPECT_TRUE(at::equal(b.targets.masks, a.targets.masks.flip({-1})));
+  // The resized mask still fills its (scaled) box.
+  const at::Tensor mask = a.targets.masks[0];
+  const at::Tensor ys = at::where(mask.any(1))[0], xs = at::where(mask.any(0))[0];
+  EXPECT_NEAR(xs.min().item<double>(), box[0] * 2, 2.5);
+  EXPECT_NEAR(ys.max().item<double>() + 1, box[3] * 2, 2.5);
+  EXPECT_EQ(a.targets.labels[0].item<int64_t>(),
+            d.label_of(d.annotations[record.annotation_indices[0]].category_id));
+}
+
+TEST_F(TrainLoaderTest, AMissingImageIsReportedByName) {
+  const CocoDataset d = dataset();
+  const auto records = training_view(d, true, false, nullptr);
+  TrainLoader loader(d, records, (dir_ / "nowhere").string(), {}, {.workers = 2});
+  loader.start_epoch(0);
+  try {
+    loader.next();
+    FAIL() << "no error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("nowhere"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace mrcnn::data

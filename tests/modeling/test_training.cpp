@@ -1,0 +1,147 @@
+// Training pieces of the model: sampling, matching with crowd regions, and the training
+// forward's loss set on tiny inputs (including images without any positive).
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "mrcnn/modeling/mask_rcnn.h"
+#include "mrcnn/modeling/matcher.h"
+#include "mrcnn/modeling/sampler.h"
+
+namespace mrcnn::modeling {
+namespace {
+
+at::Generator generator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+at::Tensor flags(std::vector<int64_t> values) { return at::tensor(values).to(at::kBool); }
+
+TEST(BalancedSampler, RespectsTheBudgetAndTheFractionAndSkipsIgnored) {
+  // 10 positives, 100 negatives, 20 ignored.
+  at::Tensor labels = at::zeros({130}, at::kLong);
+  labels.slice(0, 0, 10).fill_(1);
+  labels.slice(0, 110, 130).fill_(-1);
+  const BalancedSampler sampler(64, 0.25);
+  auto g = generator(7);
+  const SampledIndices s = sampler(labels, g);
+  EXPECT_EQ(s.positive.numel(), 10);  // fewer positives than the 16 allowed: all of them
+  EXPECT_EQ(s.negative.numel(), 54);  // the rest of the budget
+  EXPECT_TRUE((labels.index_select(0, s.positive) == 1).all().item<bool>());
+  EXPECT_TRUE((labels.index_select(0, s.negative) == 0).all().item<bool>());
+  EXPECT_EQ(std::get<0>(at::_unique(s.negative)).numel(), 54);  // without replacement
+
+  // Many positives: capped at the fraction. Same seed, same draw; another seed, another.
+  labels.fill_(1);
+  auto g1 = generator(3), g2 = generator(3), g3 = generator(4);
+  const SampledIndices a = sampler(labels, g1), b = sampler(labels, g2), c = sampler(labels, g3);
+  EXPECT_EQ(a.positive.numel(), 16);
+  EXPECT_EQ(a.negative.numel(), 0);
+  EXPECT_TRUE(at::equal(a.positive, b.positive));
+  EXPECT_FALSE(at::equal(a.positive, c.positive));
+
+  // Without use_random the first candidates are taken.
+  const BalancedSampler ordered(4, 0.5, false);
+  EXPECT_TRUE(at::equal(ordered(labels, g1).positive, at::arange(2, at::kLong)));
+}
+
+TEST(MatchPredictions, CrowdRegionsAreNeitherPositiveNorNegative) {
+  ImageTargets t;
+  // Ground truth 0: a crowd region; ground truth 1: a regular object.
+  t.boxes = at::tensor({0.f, 0.f, 10.f, 10.f, 20.f, 20.f, 30.f, 30.f}).view({2, 4});
+  t.labels = at::tensor({1L, 2L});
+  t.crowd = flags({1, 0});
+  t.masks = at::zeros({2, 32, 32}, at::kByte);
+  const at::Tensor predictions = at::tensor({0.f, 0.f, 10.f, 10.f,     // on the crowd region
+                                             20.f, 20.f, 30.f, 30.f,   // on the object
+                                             40.f, 40.f, 50.f, 50.f})  // on nothing
+                                     .view({3, 4});
+  const Matcher matcher(0.5, 0.5, false);
+  const MatchResult r = match_predictions(matcher, t, predictions, 0.5);
+  EXPECT_TRUE(at::equal(r.labels, at::tensor({-1L, 1L, 0L})));
+  EXPECT_EQ(r.matched[1].item<int64_t>(), 1);  // an index into all ground truth, crowd included
+
+  // No ground truth at all: everything is background.
+  ImageTargets empty{at::zeros({0, 4}), at::zeros({0}, at::kLong),
+                     at::zeros({0, 32, 32}, at::kByte), at::zeros({0}, at::kBool)};
+  EXPECT_TRUE(at::equal(match_predictions(matcher, empty, predictions, 0.5).labels,
+                        at::zeros({3}, at::kLong)));
+}
+
+MaskRCNNOptions tiny_options() {
+  MaskRCNNOptions o;
+  o.resnet.depth = 18;
+  o.resnet.base_channels = 8;
+  o.resnet.norm = NormKind::kGroupNorm;
+  o.resnet.gn_groups = 4;
+  o.resnet.frozen_stages = -1;
+  o.fpn_channels = 16;
+  o.roi_heads.num_classes = 3;
+  o.roi_heads.representation = 32;
+  o.roi_heads.mask_convs = 1;
+  o.roi_heads.mask_channels = 8;
+  o.roi_heads.sampling.batch_size_per_image = 32;
+  o.train_proposals = {.pre_nms_top_n = 100, .post_nms_top_n = 50};
+  return o;
+}
+
+TEST(MaskRCNNLosses, AlwaysTheSameFiveFiniteLossesWithGradients) {
+  at::manual_seed(0);
+  MaskRCNN model(tiny_options());
+  model->train();
+  ImageBatch batch;
+  batch.tensors = at::randn({2, 3, 64, 96});
+  batch.image_sizes = {{64, 96}, {60, 80}};
+  batch.original_sizes = batch.image_sizes;
+  ImageTargets with_objects{at::tensor({4.f, 4.f, 40.f, 30.f, 50.f, 10.f, 90.f, 60.f}).view({2, 4}),
+                            at::tensor({1L, 2L}), at::zeros({2, 64, 96}, at::kByte), flags({0, 0})};
+  with_objects.masks[0].slice(0, 4, 30).slice(1, 4, 40).fill_(1);
+  with_objects.masks[1].slice(0, 10, 60).slice(1, 50, 90).fill_(1);
+  // The second image has only a crowd region: no positive anywhere.
+  ImageTargets crowd_only{at::tensor({10.f, 10.f, 40.f, 40.f}).view({1, 4}), at::tensor({1L}),
+                          at::zeros({1, 64, 96}, at::kByte), flags({1})};
+  auto g = generator(0);
+  const LossMap losses = model->losses(batch, {with_objects, crowd_only}, g);
+  std::vector<std::string> names;
+  for (const auto& [name, value] : losses) {
+    names.push_back(name);
+    EXPECT_TRUE(std::isfinite(value.item<double>())) << name;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"loss_rpn_cls", "loss_rpn_reg", "loss_bbox_cls",
+                                             "loss_bbox_reg", "loss_mask"}));
+  total_loss(losses).backward();
+  int64_t with_grad = 0, trainable = 0;
+  for (const auto& p : model->parameters()) {
+    if (!p.requires_grad()) continue;
+    ++trainable;
+    with_grad += p.grad().defined();
+  }
+  EXPECT_EQ(with_grad, trainable);
+
+  // A batch with no positive at all still gives all five.
+  auto g2 = generator(1);
+  const LossMap none = model->losses(batch, {crowd_only, crowd_only}, g2);
+  ASSERT_EQ(none.size(), 5u);
+  EXPECT_EQ(none[4].second.item<double>(), 0.0);  // loss_mask
+}
+
+TEST(ResNet, SmallVariantsHaveTorchvisionShapes) {
+  ResNetOptions o;
+  o.depth = 18;
+  o.norm = NormKind::kBatchNorm;
+  ResNet r18(o);
+  EXPECT_EQ(r18->out_channels(), (std::vector<int64_t>{64, 128, 256, 512}));
+  int64_t count = 0;
+  for (const auto& p : r18->parameters()) count += p.numel();
+  // torchvision's resnet18 has 11,689,512 parameters, 513,000 of them in the fc layer.
+  EXPECT_EQ(count, 11689512 - 513000);
+  const auto outputs = r18->forward(at::randn({1, 3, 64, 64}));
+  EXPECT_EQ(outputs[3].sizes(), (std::vector<int64_t>{1, 512, 2, 2}));
+  bool has_downsample_in_layer1 = false;
+  for (const auto& item : r18->named_parameters()) {
+    has_downsample_in_layer1 |= item.key().rfind("layer1.0.downsample", 0) == 0;
+  }
+  EXPECT_FALSE(has_downsample_in_layer1);
+}
+
+}  // namespace
+}  // namespace mrcnn::modeling
