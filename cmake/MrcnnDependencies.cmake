@@ -35,3 +35,20 @@ if(MRCNN_CUDA_ENABLED)
   find_package(CUDAToolkit REQUIRED)
   target_link_libraries(mrcnn_torch INTERFACE CUDA::cudart)
 endif()
+
+# c10d (multi-process training). The wheel's Gloo is compiled into libtorch_cpu, but c10d's
+# ProcessGroupGloo header includes Gloo's own headers, which the wheel does not ship; Debian's
+# libgloo-dev provides them (declarations only: nothing of it is linked). NCCL's header comes
+# with the wheel's nvidia-nccl package. Without them the build still works, single-process.
+find_path(MRCNN_GLOO_INCLUDE_DIR gloo/algorithm.h HINTS "${MRCNN_GLOO_INCLUDE_HINT}")
+find_path(MRCNN_NCCL_INCLUDE_DIR nccl.h
+          HINTS "${TORCH_INSTALL_PREFIX}/../nvidia/nccl/include" "${MRCNN_NCCL_INCLUDE_HINT}")
+set(MRCNN_GLOO_ENABLED OFF)
+set(MRCNN_NCCL_ENABLED OFF)
+if(MRCNN_GLOO_INCLUDE_DIR)
+  set(MRCNN_GLOO_ENABLED ON)
+  if(MRCNN_CUDA_ENABLED AND MRCNN_NCCL_INCLUDE_DIR)
+    set(MRCNN_NCCL_ENABLED ON)
+  endif()
+endif()
+message(STATUS "mrcnn: c10d Gloo ${MRCNN_GLOO_ENABLED}, NCCL ${MRCNN_NCCL_ENABLED}")

@@ -12,6 +12,7 @@ apt_packages=(
   clang libclang-rt-14-dev            # libFuzzer targets and sanitizers
   libturbojpeg0-dev libpng-dev        # image I/O
   libyaml-cpp-dev libsimdjson-dev libcli11-dev libfmt-dev
+  libgloo-dev                         # headers for c10d's Gloo process group (multi-process)
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
 

@@ -75,6 +75,9 @@ TEST_F(TrainLoaderTest, TwoRanksSplitTheBatchesOfOneProcessWithTheirTotalBatch) 
     ASSERT_EQ(s.image_ids, (std::vector<int64_t>{r0.image_ids[0], r1.image_ids[0]}));
     // Same augmentation too: the slot in the global batch seeds it, not the rank.
     EXPECT_TRUE(at::equal(s.targets[1].boxes, r1.targets[0].boxes));
+    // And the same padded tensors: each rank pads to the global batch's largest image.
+    EXPECT_TRUE(at::equal(s.images.tensors[1], r1.images.tensors[0]));
+    EXPECT_TRUE(at::equal(s.images.tensors[0], r0.images.tensors[0]));
   }
   EXPECT_FALSE(single->next().has_value());
 }

@@ -99,7 +99,7 @@ TEST(MaskRCNNLosses, AlwaysTheSameFiveFiniteLossesWithGradients) {
   // The second image has only a crowd region: no positive anywhere.
   ImageTargets crowd_only{at::tensor({10.f, 10.f, 40.f, 40.f}).view({1, 4}), at::tensor({1L}),
                           at::zeros({1, 64, 96}, at::kByte), flags({1})};
-  auto g = generator(0);
+  std::vector<at::Generator> g = {generator(0), generator(1)};
   const LossMap losses = model->losses(batch, {with_objects, crowd_only}, g);
   std::vector<std::string> names;
   for (const auto& [name, value] : losses) {
@@ -118,7 +118,7 @@ TEST(MaskRCNNLosses, AlwaysTheSameFiveFiniteLossesWithGradients) {
   EXPECT_EQ(with_grad, trainable);
 
   // A batch with no positive at all still gives all five.
-  auto g2 = generator(1);
+  std::vector<at::Generator> g2 = {generator(2), generator(3)};
   const LossMap none = model->losses(batch, {crowd_only, crowd_only}, g2);
   ASSERT_EQ(none.size(), 5u);
   EXPECT_EQ(none[4].second.item<double>(), 0.0);  // loss_mask

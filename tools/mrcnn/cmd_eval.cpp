@@ -2,9 +2,11 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "common_options.h"
+#include "distributed_setup.h"
 #include "model_setup.h"
 #include "mrcnn/evaluation/coco_eval.h"
 #include "progress.h"
@@ -29,7 +31,8 @@ void print_result(const evaluation::EvalResult& result, const data::CocoDataset&
 
 int run_eval(const EvalOptions& options) {
   const config::Config cfg = load_config(options.config);
-  const c10::Device device = select_device(options.config, cfg);
+  const DistributedRun dist = setup_distributed(cfg, select_device(options.config, cfg));
+  const c10::Device device = dist.device;
   namespace fs = std::filesystem;
   const fs::path root = cfg.eval_dataset.dataset_dir;
   const data::CocoDataset gt = data::load_coco((root / cfg.eval_dataset.anno_path).string());
@@ -46,13 +49,20 @@ int run_eval(const EvalOptions& options) {
     }
     return 0;
   }
-  auto model = load_model(cfg, resolve_weights_path(options.weights, cfg), device);
-  Progress progress("eval", gt.images.size());
+  auto model = load_model(cfg, resolve_weights_path(options.weights, cfg), device,
+                          /*quiet=*/!dist.is_root());
+  std::optional<Progress> progress;
+  if (dist.is_root()) progress.emplace("eval", gt.images.size());
+  // With several ranks each predicts its share of the images; rank 0 writes and scores.
   const auto result = evaluation::evaluate_model(
       model, gt, (root / cfg.eval_dataset.image_dir).string(), device,
       evaluation::label_mapping(cfg, gt), cfg.mask_post_process.binary_thresh, output,
-      [&](int64_t done, int64_t, double) { progress.update(done); });
-  progress.finish();
+      [&](int64_t done, int64_t, double) {
+        if (progress) progress->update(done);
+      },
+      dist.sharding("eval"));
+  if (!result.scored) return 0;
+  progress->finish();
   std::cerr << "wrote " << result.bbox_json_path << " and " << result.mask_json_path << " ("
             << result.images_per_second << " images/s)\n";
   print_result(result.bbox, gt, options.classwise);

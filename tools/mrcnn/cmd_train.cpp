@@ -5,9 +5,11 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "common_options.h"
+#include "distributed_setup.h"
 #include "mrcnn/common/error.h"
 #include "mrcnn/config/loader.h"
 #include "mrcnn/engine/amp.h"
@@ -56,7 +58,9 @@ int run_train(const TrainOptions& options) {
     std::cout << config::to_yaml(cfg);
     return 0;
   }
-  const c10::Device device = select_device(options.config, cfg);
+  const DistributedRun dist = setup_distributed(cfg, select_device(options.config, cfg));
+  const c10::Device device = dist.device;
+  const bool is_root = dist.is_root();
   namespace fs = std::filesystem;
   const std::string output_dir = (fs::path(cfg.save_dir) / cfg.config_name).string();
 
@@ -66,8 +70,10 @@ int run_train(const TrainOptions& options) {
   data::TrainingViewReport report;
   auto records =
       data::training_view(dataset, /*require_masks=*/true, cfg.train_dataset.allow_empty, &report);
-  std::cerr << fmt::format("train data: {}: {} images used of {}; {}\n", dataset.path,
-                           records.size(), dataset.images.size(), report.summary());
+  if (is_root) {
+    std::cerr << fmt::format("train data: {}: {} images used of {}; {}\n", dataset.path,
+                             records.size(), dataset.images.size(), report.summary());
+  }
 
   // The seed fixes the initial weights as well as sampling and augmentation.
   at::manual_seed(static_cast<uint64_t>(cfg.seed));
@@ -75,11 +81,14 @@ int run_train(const TrainOptions& options) {
   if (!cfg.pretrain_weights.empty() && options.resume.empty()) {
     const auto loaded = modeling::load_pretrain_weights(
         *model, io::load_weights_file(cfg.pretrain_weights), cfg.pretrain_weights);
-    std::cerr << "pretrain_weights: " << cfg.pretrain_weights << ": " << loaded.summary() << "\n";
+    if (is_root) {
+      std::cerr << "pretrain_weights: " << cfg.pretrain_weights << ": " << loaded.summary() << "\n";
+    }
   }
   model->to(device);
 
-  data::TrainLoaderOptions loader_options = engine::train_loader_options(cfg, 0, 1);
+  data::TrainLoaderOptions loader_options =
+      engine::train_loader_options(cfg, dist.launch.rank, dist.launch.world_size);
   loader_options.pin_memory = device.is_cuda();
   data::TrainLoader loader(dataset, std::move(records),
                            (root / cfg.train_dataset.image_dir).string(),
@@ -97,7 +106,8 @@ int run_train(const TrainOptions& options) {
   trainer_options.seed = static_cast<uint64_t>(cfg.seed);
   trainer_options.schedule = engine::lr_schedule(cfg, loader.batches_per_epoch());
   trainer_options.sgd = engine::sgd_options(cfg);
-  trainer_options.log = &std::cout;
+  trainer_options.group = dist.group.get();
+  trainer_options.log = is_root ? &std::cout : nullptr;
 
   std::unique_ptr<data::CocoDataset> eval_gt;
   if (options.eval) {
@@ -106,12 +116,18 @@ int run_train(const TrainOptions& options) {
         data::load_coco((eval_root / cfg.eval_dataset.anno_path).string()));
     const std::string image_dir = (eval_root / cfg.eval_dataset.image_dir).string();
     const evaluation::LabelMapping labels = evaluation::label_mapping(cfg, *eval_gt);
-    trainer_options.evaluate = [&, image_dir, labels](modeling::MaskRCNN& m) {
-      Progress progress("eval", eval_gt->images.size());
+    const evaluation::EvalSharding sharding = dist.sharding("train-eval");
+    trainer_options.evaluate = [&, image_dir, labels, sharding](modeling::MaskRCNN& m) {
+      std::optional<Progress> progress;
+      if (is_root) progress.emplace("eval", eval_gt->images.size());
       const auto result = evaluation::evaluate_model(
           m, *eval_gt, image_dir, device, labels, cfg.mask_post_process.binary_thresh, output_dir,
-          [&](int64_t done, int64_t, double) { progress.update(done); });
-      progress.finish();
+          [&](int64_t done, int64_t, double) {
+            if (progress) progress->update(done);
+          },
+          sharding);
+      if (!result.scored) return engine::EvalScores{};
+      progress->finish();
       std::cout << "Evaluate annotation type *bbox*\n"
                 << result.bbox.summary() << "Evaluate annotation type *segm*\n"
                 << result.segm.summary();
@@ -119,21 +135,26 @@ int run_train(const TrainOptions& options) {
     };
   }
 
-  std::cout << fmt::format(
-      "training {} on {}: {} images, {} per batch, {} batches per epoch, {} epochs, {}{}\n",
-      cfg.config_name, device.str(), loader.num_images(), loader_options.batch_size,
-      loader.batches_per_epoch(), cfg.epoch,
-      options.amp ? fmt::format("mixed precision ({})", c10::toString(trainer_options.amp_dtype))
-                  : std::string("fp32"),
-      options.iterations > 0 ? fmt::format(", stopping after {} iterations", options.iterations)
-                             : std::string());
+  if (is_root) {
+    std::cout << fmt::format(
+        "training {} on {}{}: {} images, {} per batch, {} batches per epoch, {} epochs, {}{}\n",
+        cfg.config_name, device.str(),
+        dist.launch.world_size > 1 ? fmt::format(" x {} ranks", dist.launch.world_size) : "",
+        loader.num_images(), loader_options.batch_size, loader.batches_per_epoch(), cfg.epoch,
+        options.amp ? fmt::format("mixed precision ({})", c10::toString(trainer_options.amp_dtype))
+                    : std::string("fp32"),
+        options.iterations > 0 ? fmt::format(", stopping after {} iterations", options.iterations)
+                               : std::string());
+  }
   engine::Trainer trainer(model, loader, device, trainer_options);
   if (!options.resume.empty()) trainer.resume(options.resume);
   const engine::TrainSummary summary = trainer.run();
-  std::cout << fmt::format(
-      "done: {} iterations in {:.1f} s; checkpoints, metrics.jsonl and "
-      "training_curves.png in {}\n",
-      summary.iterations, summary.seconds, output_dir);
+  if (is_root) {
+    std::cout << fmt::format(
+        "done: {} iterations in {:.1f} s; checkpoints, metrics.jsonl and "
+        "training_curves.png in {}\n",
+        summary.iterations, summary.seconds, output_dir);
+  }
   return 0;
 }
 

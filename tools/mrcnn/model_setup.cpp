@@ -21,11 +21,11 @@ std::string resolve_weights_path(const std::string& option, const config::Config
 }
 
 modeling::MaskRCNN load_model(const config::Config& config, const std::string& weights_path,
-                              const c10::Device& device) {
+                              const c10::Device& device, bool quiet) {
   modeling::MaskRCNN model(modeling::options_from_config(config));
   const auto report =
       modeling::load_weights(*model, io::load_weights_file(weights_path), {}, weights_path);
-  std::cerr << "weights: " << weights_path << ": " << report.summary() << "\n";
+  if (!quiet) std::cerr << "weights: " << weights_path << ": " << report.summary() << "\n";
   model->to(device);
   model->eval();
   return model;

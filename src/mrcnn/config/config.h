@@ -467,6 +467,10 @@ struct Config {
   // and the mixed-precision type of --amp (auto: float16 on CUDA, bfloat16 elsewhere).
   int64_t snapshot_iter = 0;
   std::string amp_dtype = "auto";
+  // Our extensions for multi-process runs: the c10d backend (auto: gloo on CPU, nccl on CUDA)
+  // and how long a collective may wait for the other ranks before the run stops, in seconds.
+  std::string dist_backend = "auto";
+  int64_t dist_timeout = 600;
 
   std::string architecture = "MaskRCNN";
   std::string metric = "COCO";
@@ -534,6 +538,8 @@ struct Config {
     v("seed", s.seed);
     v("snapshot_iter", s.snapshot_iter);
     v("amp_dtype", s.amp_dtype);
+    v("dist_backend", s.dist_backend);
+    v("dist_timeout", s.dist_timeout);
     v("architecture", s.architecture);
     v("metric", s.metric);
     v("num_classes", s.num_classes);

@@ -56,10 +56,10 @@ std::vector<std::vector<int64_t>> plan_epoch(const CocoDataset& dataset,
 }
 
 modeling::ImageBatch pad_images(const std::vector<at::Tensor>& images, int64_t stride,
-                                bool pin_memory) {
+                                bool pin_memory, int64_t min_height, int64_t min_width) {
   TORCH_CHECK(!images.empty(), "no images to batch");
   modeling::ImageBatch batch;
-  int64_t max_h = 0, max_w = 0;
+  int64_t max_h = min_height, max_w = min_width;
   for (const auto& image : images) {
     batch.image_sizes.push_back({image.size(1), image.size(2)});
     max_h = std::max(max_h, image.size(1));
@@ -131,19 +131,31 @@ TrainBatch TrainLoader::make_batch(int64_t epoch, int64_t index,
   batch.epoch = epoch;
   batch.index = index;
   std::vector<at::Tensor> images;
+  // The seed depends on the place in the global batch, not on the rank or the thread.
+  auto seed_of = [&](std::size_t slot) {
+    return mix_seed({options_.seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(index),
+                     static_cast<uint64_t>(slot)});
+  };
+  // Padded to the largest image of the whole global batch, so every rank's tensors (and the
+  // anchors over the padding) are those of a single process running the global batch.
+  int64_t global_height = 0, global_width = 0;
+  for (std::size_t slot = 0; slot < global.size(); ++slot) {
+    const auto size = sample_geometry(dataset_.images[records_[global[slot]].image_index],
+                                      transform_, seed_of(slot))
+                          .size;
+    global_height = std::max(global_height, size[0]);
+    global_width = std::max(global_width, size[1]);
+  }
   for (int64_t i = 0; i < options_.batch_size; ++i) {
     const int64_t slot = options_.rank * options_.batch_size + i;
-    const int64_t position = global[slot];
-    // The seed depends on the place in the global batch, not on the rank or the thread.
-    TrainSample sample =
-        make_train_sample(dataset_, records_[position], image_dir_, transform_,
-                          mix_seed({options_.seed, static_cast<uint64_t>(epoch),
-                                    static_cast<uint64_t>(index), static_cast<uint64_t>(slot)}));
+    TrainSample sample = make_train_sample(dataset_, records_[global[slot]], image_dir_, transform_,
+                                           seed_of(static_cast<std::size_t>(slot)));
     images.push_back(std::move(sample.image));
     batch.targets.push_back(std::move(sample.targets));
     batch.image_ids.push_back(sample.image_id);
   }
-  batch.images = pad_images(images, options_.pad_to_stride, options_.pin_memory);
+  batch.images =
+      pad_images(images, options_.pad_to_stride, options_.pin_memory, global_height, global_width);
   return batch;
 }
 

@@ -50,9 +50,11 @@ std::vector<std::vector<int64_t>> plan_epoch(const CocoDataset& dataset,
                                              const std::vector<TrainingRecord>& records,
                                              const TrainLoaderOptions& options, int64_t epoch);
 
-// Pads images [3, h, w] into one zero-filled [N, 3, H, W] tensor, H and W multiples of stride.
+// Pads images [3, h, w] into one zero-filled [N, 3, H, W] tensor, H and W multiples of stride
+// and at least min_height x min_width.
 modeling::ImageBatch pad_images(const std::vector<at::Tensor>& images, int64_t stride,
-                                bool pin_memory = false);
+                                bool pin_memory = false, int64_t min_height = 0,
+                                int64_t min_width = 0);
 
 class TrainLoader {
  public:

@@ -55,6 +55,18 @@ at::Tensor instance_masks(const CocoDataset& dataset, const TrainingRecord& reco
 
 }  // namespace
 
+SampleGeometry sample_geometry(const CocoImage& image, const TrainTransformOptions& options,
+                               uint64_t seed) {
+  TORCH_CHECK(!options.short_sides.empty(), "no short sides to draw from");
+  // Drawn from the raw engine output: the standard distributions differ between libraries.
+  std::mt19937_64 rng(seed);
+  SampleGeometry g;
+  g.short_side = options.short_sides[rng() % options.short_sides.size()];
+  g.flip = static_cast<double>(rng() >> 11) * 0x1.0p-53 < options.flip_probability;
+  g.size = resized_size(image.height, image.width, g.short_side, options.max_size);
+  return g;
+}
+
 TrainSample make_train_sample(const CocoDataset& dataset, const TrainingRecord& record,
                               const std::string& image_dir, const TrainTransformOptions& options,
                               uint64_t seed) {
@@ -67,13 +79,9 @@ TrainSample make_train_sample(const CocoDataset& dataset, const TrainingRecord& 
                     " but the annotations (image id " + std::to_string(info.id) + ") say " +
                     std::to_string(info.width) + "x" + std::to_string(info.height));
   }
-  std::mt19937_64 rng(seed);
-  TORCH_CHECK(!options.short_sides.empty(), "no short sides to draw from");
-  const int64_t target = options.short_sides[std::uniform_int_distribution<std::size_t>(
-      0, options.short_sides.size() - 1)(rng)];
-  const bool flip =
-      std::uniform_real_distribution<double>(0.0, 1.0)(rng) < options.flip_probability;
-  const auto size = resized_size(info.height, info.width, target, options.max_size);
+  const SampleGeometry geometry = sample_geometry(info, options, seed);
+  const bool flip = geometry.flip;
+  const auto size = geometry.size;
 
   TrainSample sample;
   sample.image_id = info.id;

@@ -35,6 +35,16 @@ struct TrainSample {
   bool flipped = false;
 };
 
+// The random choices for one sample and the size the image is resized to; cheap (no decoding),
+// so every rank can know the sizes of a whole global batch.
+struct SampleGeometry {
+  int64_t short_side = 0;
+  bool flip = false;
+  std::array<int64_t, 2> size{};  // height, width after resizing
+};
+SampleGeometry sample_geometry(const CocoImage& image, const TrainTransformOptions& options,
+                               uint64_t seed);
+
 TrainSample make_train_sample(const CocoDataset& dataset, const TrainingRecord& record,
                               const std::string& image_dir, const TrainTransformOptions& options,
                               uint64_t seed);

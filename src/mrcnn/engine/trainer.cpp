@@ -48,7 +48,14 @@ Trainer::Trainer(modeling::MaskRCNN model, data::TrainLoader& loader, const c10:
       options_(std::move(options)),
       optimizer_(*model_, options_.sgd),
       scaler_(device, options_.amp && options_.amp_dtype == at::kHalf) {
-  std::filesystem::create_directories(options_.output_dir);
+  if (is_root()) std::filesystem::create_directories(options_.output_dir);
+  if (world_size() > 1) {
+    // Every rank starts from rank 0's weights (a resume then loads the same file everywhere).
+    std::vector<at::Tensor> state;
+    for (const auto& p : model_->parameters()) state.push_back(p);
+    for (const auto& b : model_->buffers()) state.push_back(b);
+    options_.group->broadcast(state, 0);
+  }
 }
 
 int64_t Trainer::total_iterations() const {
@@ -70,6 +77,7 @@ void Trainer::resume(const std::string& path) {
 }
 
 void Trainer::save(const std::string& name) {
+  if (!is_root()) return;
   io::NamedTensors state = optimizer_.state();
   for (auto& item : scaler_.state()) state.push_back(std::move(item));
   const std::string stem = (std::filesystem::path(options_.output_dir) / name).string();
@@ -78,12 +86,13 @@ void Trainer::save(const std::string& name) {
 }
 
 void Trainer::write_metrics(const std::string& json_line) {
+  if (!is_root()) return;
   std::ofstream out(std::filesystem::path(options_.output_dir) / "metrics.jsonl", std::ios::app);
   out << json_line << "\n";
 }
 
 void Trainer::write_curves() const {
-  if (loss_history_.empty()) return;
+  if (loss_history_.empty() || !is_root()) return;
   std::vector<visualization::Series> losses;
   for (std::size_t k = 0; k < loss_names_.size(); ++k) {
     visualization::Series series{loss_names_[k], {}, {}};
@@ -136,21 +145,55 @@ TrainSummary Trainer::run() {
 
       const int64_t iteration = position_.iteration;
       const double lr = options_.schedule.at(iteration);
-      at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(data::mix_seed(
-          {options_.seed, static_cast<uint64_t>(iteration), static_cast<uint64_t>(options_.rank)}));
+      const int64_t per_rank = static_cast<int64_t>(targets.size());
+      const int64_t first_slot =
+          (options_.group == nullptr ? 0 : options_.group->rank()) * per_rank;
+      std::vector<at::Generator> generators;
+      for (int64_t i = 0; i < per_rank; ++i) {
+        generators.push_back(at::make_generator<at::CPUGeneratorImpl>(
+            data::mix_seed({options_.seed, static_cast<uint64_t>(iteration),
+                            static_cast<uint64_t>(first_slot + i)})));
+      }
+      modeling::CountMean count_mean;
+      if (world_size() > 1) {
+        count_mean = [&](double count) {
+          std::vector<at::Tensor> value = {
+              at::full({1}, count, at::TensorOptions(at::kDouble).device(device_))};
+          options_.group->all_reduce_mean(value);
+          return value[0].item<double>();
+        };
+      }
       modeling::LossMap losses;
       {
         AutocastScope autocast(device_.type(), options_.amp_dtype, options_.amp);
-        losses = model_->losses(images, targets, generator);
+        losses = model_->losses(images, targets, generators, count_mean);
       }
       const at::Tensor loss = modeling::total_loss(losses);
       std::vector<at::Tensor> parts;
       for (const auto& [name, value] : losses) parts.push_back(value.detach().to(at::kFloat));
       parts.push_back(loss.detach().to(at::kFloat));
-      const at::Tensor values_tensor = at::stack(parts).to(at::kCPU, at::kDouble);
-      const std::vector<double> values(values_tensor.data_ptr<double>(),
-                                       values_tensor.data_ptr<double>() + values_tensor.numel());
-      const bool finite = std::isfinite(values.back());
+      // The logged values are the means over ranks; the last entry counts the ranks whose own
+      // loss was not finite, so every rank takes the same decision.
+      const at::Tensor local = at::stack(parts);
+      const bool local_finite = at::isfinite(local[-1]).item<bool>();
+      at::Tensor reduced =
+          at::cat({local, at::full({1}, local_finite ? 0.0 : 1.0, local.options())});
+      if (world_size() > 1) {
+        std::vector<at::Tensor> buffer = {reduced};
+        options_.group->all_reduce_mean(buffer);
+        reduced = buffer[0];
+      }
+      const at::Tensor values_tensor = reduced.to(at::kCPU, at::kDouble);
+      std::vector<double> values(values_tensor.data_ptr<double>(),
+                                 values_tensor.data_ptr<double>() + values_tensor.numel());
+      const bool finite = values.back() == 0;
+      values.pop_back();
+      if (!finite && !scaler_.enabled() && local_finite) {
+        throw Error(fmt::format(
+            "stopping at iteration {}: another rank's batch gave a non-finite loss (that rank's "
+            "message names the images). Checkpoints written so far are intact.",
+            iteration));
+      }
       if (!finite && !scaler_.enabled()) {
         std::string detail, ids;
         for (std::size_t k = 0; k < losses.size(); ++k)
@@ -165,6 +208,15 @@ TrainSummary Trainer::run() {
       }
 
       scaler_.scale(loss).backward();
+      if (world_size() > 1) {
+        std::vector<at::Tensor> grads;
+        for (auto& p : optimizer_.parameters()) {
+          // A parameter outside this rank's graph still takes part, as zeros.
+          if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
+          grads.push_back(p.grad());
+        }
+        options_.group->all_reduce_mean(grads);
+      }
       const bool overflow = scaler_.unscale(optimizer_.parameters());
       if (!overflow) {
         if (options_.sgd.clip_grad_norm > 0) optimizer_.clip_gradients();
@@ -184,6 +236,7 @@ TrainSummary Trainer::run() {
 
       ++position_.iteration;
       position_.batch = batch->index + 1;
+      if (options_.group != nullptr) options_.group->report_progress(position_.iteration);
       const double step_time = seconds_since(step_start);
       step_time_total += step_time;
       window_batch_time += step_time;

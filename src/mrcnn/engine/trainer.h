@@ -2,9 +2,10 @@
 // scaled backward, optional gradient clipping, an SGD step at the scheduled learning rate,
 // logging, checkpoints every snapshot, evaluation with best_model, and exact resume.
 //
-// Every random draw of a step (RPN and RoI sampling) comes from a generator seeded by
-// (seed, iteration, rank), and every augmentation from (seed, epoch, batch, slot), so a run
-// resumed from a checkpoint continues exactly as the uninterrupted run would have on CPU.
+// Every random draw of a step (RPN and RoI sampling) comes from a generator per image seeded by
+// (seed, iteration, slot in the global batch), and every augmentation from (seed, epoch, batch,
+// slot), so a resumed run continues exactly as the uninterrupted run would have on CPU, and N
+// ranks draw what one process with the N ranks' images would.
 #pragma once
 
 #include <c10/core/Device.h>
@@ -18,6 +19,7 @@
 #include "mrcnn/data/train_loader.h"
 #include "mrcnn/engine/amp.h"
 #include "mrcnn/engine/checkpoint.h"
+#include "mrcnn/engine/distributed.h"
 #include "mrcnn/engine/lr_schedule.h"
 #include "mrcnn/engine/optimizer.h"
 #include "mrcnn/modeling/mask_rcnn.h"
@@ -41,7 +43,10 @@ struct TrainerOptions {
   uint64_t seed = 0;
   LrSchedule schedule;  // milestones in iterations
   SGDOptions sgd;
-  int64_t rank = 0;
+  // Data parallelism: gradients and loss values are averaged over the group's ranks, initial
+  // weights come from rank 0, and only rank 0 writes checkpoints, metrics and curves.
+  // nullptr: a single process.
+  ProcessGroup* group = nullptr;
   // With --eval: scores the model after each snapshot; best_model keeps the best bbox AP.
   std::function<EvalScores(modeling::MaskRCNN&)> evaluate;
   std::ostream* log = nullptr;  // console lines (rank 0); nullptr: silent
@@ -68,6 +73,10 @@ class Trainer {
 
  private:
   void save(const std::string& name);
+  bool is_root() const { return options_.group == nullptr || options_.group->rank() == 0; }
+  int64_t world_size() const {
+    return options_.group == nullptr ? 1 : options_.group->world_size();
+  }
   void write_metrics(const std::string& json_line);
   void write_curves() const;
 

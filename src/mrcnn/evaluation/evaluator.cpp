@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "mrcnn/common/error.h"
 #include "mrcnn/evaluation/coco_eval_report.h"
@@ -113,33 +115,104 @@ void ResultsFile::finish() {
   }
 }
 
-void write_results(const ImageDetections& d, ResultsFile& boxes, ResultsFile& masks) {
+ResultEntries result_entries(const ImageDetections& d) {
+  ResultEntries entries;
   for (std::size_t i = 0; i < d.scores.size(); ++i) {
     const auto& box = d.boxes_xywh[i];
     const std::string head = fmt::format(R"({{"image_id": {}, "category_id": {}, "score": {}, )",
                                          d.image_id, d.category_ids[i], json_number(d.scores[i]));
-    boxes.add(head + fmt::format(R"("bbox": [{}, {}, {}, {}]}})", json_number(box[0]),
-                                 json_number(box[1]), json_number(box[2]), json_number(box[3])));
-    masks.add(head + fmt::format(R"("segmentation": {{"size": [{}, {}], "counts": "{}"}}}})",
-                                 d.masks[i].height, d.masks[i].width,
-                                 json_escape(structures::rle_to_string(d.masks[i]))));
+    entries.boxes.push_back(head + fmt::format(R"("bbox": [{}, {}, {}, {}]}})", json_number(box[0]),
+                                               json_number(box[1]), json_number(box[2]),
+                                               json_number(box[3])));
+    entries.masks.push_back(head +
+                            fmt::format(R"("segmentation": {{"size": [{}, {}], "counts": "{}"}}}})",
+                                        d.masks[i].height, d.masks[i].width,
+                                        json_escape(structures::rle_to_string(d.masks[i]))));
+  }
+  return entries;
+}
+
+void write_results(const ImageDetections& d, ResultsFile& boxes, ResultsFile& masks) {
+  const ResultEntries entries = result_entries(d);
+  for (const auto& e : entries.boxes) boxes.add(e);
+  for (const auto& e : entries.masks) masks.add(e);
+}
+
+namespace {
+
+// A shard's results as bytes: per image its index, then its entries, length-prefixed.
+void append_u64(std::string& out, uint64_t value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof(value));
+}
+
+uint64_t read_u64(const std::string& in, std::size_t& at) {
+  TORCH_CHECK(at + sizeof(uint64_t) <= in.size(), "truncated evaluation shard");
+  uint64_t value = 0;
+  std::memcpy(&value, in.data() + at, sizeof(value));
+  at += sizeof(value);
+  return value;
+}
+
+void append_entries(std::string& out, int64_t index, const ResultEntries& entries) {
+  append_u64(out, static_cast<uint64_t>(index));
+  append_u64(out, entries.boxes.size());
+  for (const auto* list : {&entries.boxes, &entries.masks}) {
+    for (const auto& e : *list) {
+      append_u64(out, e.size());
+      out += e;
+    }
   }
 }
+
+std::vector<std::pair<int64_t, ResultEntries>> read_entries(
+    const std::vector<std::string>& shards) {
+  std::vector<std::pair<int64_t, ResultEntries>> all;
+  for (const auto& shard : shards) {
+    std::size_t at = 0;
+    while (at < shard.size()) {
+      const auto index = static_cast<int64_t>(read_u64(shard, at));
+      const uint64_t count = read_u64(shard, at);
+      ResultEntries entries;
+      for (auto* list : {&entries.boxes, &entries.masks}) {
+        for (uint64_t k = 0; k < count; ++k) {
+          const uint64_t size = read_u64(shard, at);
+          TORCH_CHECK(at + size <= shard.size(), "truncated evaluation shard");
+          list->push_back(shard.substr(at, size));
+          at += size;
+        }
+      }
+      all.emplace_back(index, std::move(entries));
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return all;
+}
+
+}  // namespace
 
 DatasetEvaluation evaluate_model(modeling::MaskRCNN& model, const data::CocoDataset& dataset,
                                  const std::string& image_dir, const c10::Device& device,
                                  const LabelMapping& labels, double mask_threshold,
                                  const std::string& output_dir,
-                                 const std::function<void(int64_t, int64_t, double)>& progress) {
+                                 const std::function<void(int64_t, int64_t, double)>& progress,
+                                 const EvalSharding& sharding) {
   namespace fs = std::filesystem;
   fs::create_directories(output_dir);
   DatasetEvaluation out;
   out.bbox_json_path = (fs::path(output_dir) / "bbox.json").string();
   out.mask_json_path = (fs::path(output_dir) / "mask.json").string();
-  ResultsFile boxes(out.bbox_json_path), masks(out.mask_json_path);
+  const bool sharded = sharding.world_size > 1;
+  const bool root = sharding.rank == 0;
+  std::optional<ResultsFile> boxes, masks;
+  if (root) {
+    boxes.emplace(out.bbox_json_path);
+    masks.emplace(out.mask_json_path);
+  }
+  std::string shard;
   const auto start = std::chrono::steady_clock::now();
   const int64_t total = static_cast<int64_t>(dataset.images.size());
-  for (int64_t i = 0; i < total; ++i) {
+  const int64_t step = std::max<int64_t>(sharding.world_size, 1);
+  for (int64_t i = sharding.rank; i < total; i += step) {
     const data::CocoImage& image = dataset.images[i];
     const std::string path = (fs::path(image_dir) / image.file_name).string();
     const at::Tensor rgb = io::decode_image_file(path);
@@ -148,16 +221,33 @@ DatasetEvaluation evaluate_model(modeling::MaskRCNN& model, const data::CocoData
                   fmt::format("the file is {}x{} but the annotations say {}x{} (width x height)",
                               rgb.size(1), rgb.size(0), image.width, image.height));
     }
-    write_results(detect(model, rgb, device, labels, mask_threshold, image.id), boxes, masks);
+    const ImageDetections detections = detect(model, rgb, device, labels, mask_threshold, image.id);
+    if (sharded) {
+      append_entries(shard, i, result_entries(detections));
+    } else {
+      write_results(detections, *boxes, *masks);
+    }
     if (progress) {
-      progress(i + 1, total,
+      // Sharded: this rank's share, scaled to the whole set.
+      progress(std::min(total, i + step), total,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  }
+  if (sharded) {
+    const std::vector<std::string> shards = sharding.gather_to_root(shard);
+    if (!root) {
+      out.scored = false;
+      return out;
+    }
+    for (const auto& [index, entries] : read_entries(shards)) {
+      for (const auto& e : entries.boxes) boxes->add(e);
+      for (const auto& e : entries.masks) masks->add(e);
     }
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  boxes.finish();
-  masks.finish();
+  boxes->finish();
+  masks->finish();
   out.images_per_second = total / std::max(seconds, 1e-9);
   out.bbox =
       evaluate(dataset, load_results(out.bbox_json_path, dataset, IouType::kBbox), IouType::kBbox);

@@ -60,10 +60,26 @@ class ResultsFile {
   bool empty_ = true;
 };
 
+// One image's detections as COCO results entries: bbox.json's and mask.json's.
+struct ResultEntries {
+  std::vector<std::string> boxes, masks;
+};
+ResultEntries result_entries(const ImageDetections& d);
+
 // Appends one image's detections to bbox.json- and mask.json-style files.
 void write_results(const ImageDetections& d, ResultsFile& boxes, ResultsFile& masks);
 
+// Data-parallel evaluation: rank r predicts images r, r + world_size, ...; gather_to_root hands
+// every rank's bytes to rank 0 (in rank order), which writes the files in dataset order and
+// scores them, so the results equal a single process's.
+struct EvalSharding {
+  int64_t rank = 0;
+  int64_t world_size = 1;
+  std::function<std::vector<std::string>(const std::string& bytes)> gather_to_root;
+};
+
 struct DatasetEvaluation {
+  bool scored = true;  // false on ranks other than 0 of a sharded evaluation
   std::string bbox_json_path, mask_json_path;
   EvalResult bbox, segm;
   double images_per_second = 0;
@@ -75,6 +91,7 @@ DatasetEvaluation evaluate_model(
     modeling::MaskRCNN& model, const data::CocoDataset& dataset, const std::string& image_dir,
     const c10::Device& device, const LabelMapping& labels, double mask_threshold,
     const std::string& output_dir,
-    const std::function<void(int64_t done, int64_t total, double seconds)>& progress);
+    const std::function<void(int64_t done, int64_t total, double seconds)>& progress,
+    const EvalSharding& sharding = {});
 
 }  // namespace mrcnn::evaluation

@@ -18,28 +18,33 @@ at::Tensor smooth_l1_sum(const at::Tensor& input, const at::Tensor& target) {
 std::pair<at::Tensor, at::Tensor> rpn_loss(const at::Tensor& objectness, const at::Tensor& deltas,
                                            const at::Tensor& labels, const at::Tensor& targets,
                                            const at::Tensor& sampled_positive,
-                                           const at::Tensor& sampled_negative) {
+                                           const at::Tensor& sampled_negative, double normaliser) {
   const at::Tensor sampled = at::cat({sampled_positive, sampled_negative});
+  const double n = normaliser > 0 ? normaliser : std::max<double>(sampled.numel(), 1);
   const at::Tensor box_loss = smooth_l1_sum(deltas.index_select(0, sampled_positive),
                                             targets.index_select(0, sampled_positive)) /
-                              static_cast<double>(std::max<int64_t>(sampled.numel(), 1));
-  const at::Tensor objectness_loss = at::binary_cross_entropy_with_logits(
-      objectness.flatten().index_select(0, sampled),
-      labels.index_select(0, sampled).to(objectness.scalar_type()));
+                              n;
+  const at::Tensor objectness_loss =
+      at::binary_cross_entropy_with_logits(
+          objectness.flatten().index_select(0, sampled),
+          labels.index_select(0, sampled).to(objectness.scalar_type()), {}, {},
+          at::Reduction::Sum) /
+      n;
   return {objectness_loss, box_loss};
 }
 
 std::pair<at::Tensor, at::Tensor> fast_rcnn_loss(const at::Tensor& class_logits,
                                                  const at::Tensor& box_regression,
                                                  const at::Tensor& labels,
-                                                 const at::Tensor& targets) {
-  const at::Tensor classification = at::cross_entropy_loss(class_logits, labels);
+                                                 const at::Tensor& targets, double normaliser) {
+  const double count = normaliser > 0 ? normaliser : static_cast<double>(labels.numel());
+  const at::Tensor classification =
+      at::cross_entropy_loss(class_logits, labels, {}, at::Reduction::Sum) / count;
   const at::Tensor positive = at::where(labels > 0)[0];
   const int64_t n = class_logits.size(0);
   const at::Tensor per_class = box_regression.reshape({n, box_regression.size(-1) / 4, 4});
   const at::Tensor chosen = per_class.index({positive, labels.index_select(0, positive)});
-  const at::Tensor box = smooth_l1_sum(chosen, targets.index_select(0, positive)) /
-                         static_cast<double>(labels.numel());
+  const at::Tensor box = smooth_l1_sum(chosen, targets.index_select(0, positive)) / count;
   return {classification, box};
 }
 
@@ -53,7 +58,7 @@ at::Tensor project_masks_on_boxes(const at::Tensor& gt_masks, const at::Tensor& 
 at::Tensor mask_rcnn_loss(const at::Tensor& mask_logits, const std::vector<at::Tensor>& proposals,
                           const std::vector<at::Tensor>& gt_masks,
                           const std::vector<at::Tensor>& labels,
-                          const std::vector<at::Tensor>& matched) {
+                          const std::vector<at::Tensor>& matched, double normaliser) {
   const int64_t resolution = mask_logits.size(-1);
   std::vector<at::Tensor> targets, all_labels;
   for (std::size_t i = 0; i < proposals.size(); ++i) {
@@ -65,7 +70,9 @@ at::Tensor mask_rcnn_loss(const at::Tensor& mask_logits, const std::vector<at::T
   if (target.numel() == 0) return mask_logits.sum() * 0;
   const at::Tensor label = at::cat(all_labels);
   const at::Tensor chosen = mask_logits.index({at::arange(label.size(0), label.options()), label});
-  return at::binary_cross_entropy_with_logits(chosen, target);
+  const double count = (normaliser > 0 ? normaliser : static_cast<double>(label.size(0))) *
+                       static_cast<double>(resolution * resolution);
+  return at::binary_cross_entropy_with_logits(chosen, target, {}, {}, at::Reduction::Sum) / count;
 }
 
 }  // namespace mrcnn::modeling

@@ -63,17 +63,18 @@ std::vector<ImageResult> MaskRCNNImpl::predict(const std::vector<at::Tensor>& im
 }
 
 LossMap MaskRCNNImpl::losses(const ImageBatch& batch, const std::vector<ImageTargets>& targets,
-                             at::Generator& generator) {
-  TORCH_CHECK(batch.image_sizes.size() == targets.size(), "losses: ", batch.image_sizes.size(),
-              " images but ", targets.size(), " targets");
+                             std::vector<at::Generator>& generators, const CountMean& count_mean) {
+  TORCH_CHECK(batch.image_sizes.size() == targets.size() && targets.size() == generators.size(),
+              "losses: ", batch.image_sizes.size(), " images, ", targets.size(), " targets, ",
+              generators.size(), " generators");
   TORCH_CHECK(is_training(), "losses: the model is in eval mode");
   const std::vector<at::Tensor> features = backbone->forward(batch.tensors);
   const RPNOutput rpn_output =
       rpn->forward(features, batch.image_sizes, batch.tensors.size(2), batch.tensors.size(3));
-  auto [rpn_objectness, rpn_box] = rpn->losses(rpn_output, targets, generator);
+  auto [rpn_objectness, rpn_box] = rpn->losses(rpn_output, targets, generators, count_mean);
   LossMap losses = {{"loss_rpn_cls", rpn_objectness}, {"loss_rpn_reg", rpn_box}};
-  for (auto& loss :
-       roi_heads->losses(features, rpn_output.proposals, batch.image_sizes, targets, generator)) {
+  for (auto& loss : roi_heads->losses(features, rpn_output.proposals, batch.image_sizes, targets,
+                                      generators, count_mean)) {
     losses.push_back(std::move(loss));
   }
   return losses;

@@ -66,9 +66,12 @@ class MaskRCNNImpl : public torch::nn::Module {
 
   // Training forward: batch.tensors are normalised, padded images (see data::TrainLoader),
   // targets in the same coordinates. Returns loss_rpn_cls, loss_rpn_reg, loss_bbox_cls,
-  // loss_bbox_reg and loss_mask, always all five. Sampling draws from `generator`.
+  // loss_bbox_reg and loss_mask, always all five. Image i's anchor and RoI sampling draws from
+  // generators[i] (one per image, so a data-parallel rank draws exactly what one process
+  // with the whole batch draws for the same image); count_mean, when given, averages the
+  // losses' normalising counts over the ranks (see losses.h).
   LossMap losses(const ImageBatch& batch, const std::vector<ImageTargets>& targets,
-                 at::Generator& generator);
+                 std::vector<at::Generator>& generators, const CountMean& count_mean = {});
 
   const MaskRCNNOptions& options() const { return options_; }
 

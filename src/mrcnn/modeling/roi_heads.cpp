@@ -138,7 +138,8 @@ std::vector<Detections> RoIHeadsImpl::inference(
 LossMap RoIHeadsImpl::losses(const std::vector<at::Tensor>& features,
                              const std::vector<at::Tensor>& proposals,
                              const std::vector<std::array<int64_t, 2>>& image_sizes,
-                             const std::vector<ImageTargets>& targets, at::Generator& generator) {
+                             const std::vector<ImageTargets>& targets,
+                             std::vector<at::Generator>& generators, const CountMean& count_mean) {
   const std::vector<at::Tensor> levels(features.begin(), features.begin() + 4);  // P2..P5
   std::vector<at::Tensor> rois, labels, regression;
   std::vector<at::Tensor> foreground_rois, foreground_matched, gt_masks, gt_labels;
@@ -150,7 +151,7 @@ LossMap RoIHeadsImpl::losses(const std::vector<at::Tensor>& features,
         at::cat({proposals[i], gt_boxes.index_select(0, at::where(t.crowd.logical_not())[0])});
     const MatchResult match =
         match_predictions(matcher_, t, candidates, options_.sampling.background_iou);
-    const SampledIndices sampled = sampler_(match.labels, generator);
+    const SampledIndices sampled = sampler_(match.labels, generators[i]);
     const int64_t num_positive = sampled.positive.numel();
     const at::Tensor chosen = at::cat({sampled.positive, sampled.negative});
     const at::Tensor boxes = candidates.index_select(0, chosen);
@@ -174,12 +175,14 @@ LossMap RoIHeadsImpl::losses(const std::vector<at::Tensor>& features,
   const at::Tensor pooled = box_pooler_(levels, rois, image_sizes);
   auto [class_logits, box_regression] = box_predictor->forward(box_head->forward(pooled));
   auto [classification, box] =
-      fast_rcnn_loss(class_logits, box_regression, at::cat(labels), at::cat(regression));
+      fast_rcnn_loss(class_logits, box_regression, at::cat(labels), at::cat(regression),
+                     count_mean ? count_mean(static_cast<double>(class_logits.size(0))) : 0.0);
 
   const at::Tensor mask_logits = mask_predictor->forward(
       mask_head->forward(mask_pooler_(levels, foreground_rois, image_sizes)));
   const at::Tensor mask =
-      mask_rcnn_loss(mask_logits, foreground_rois, gt_masks, gt_labels, foreground_matched);
+      mask_rcnn_loss(mask_logits, foreground_rois, gt_masks, gt_labels, foreground_matched,
+                     count_mean ? count_mean(static_cast<double>(mask_logits.size(0))) : 0.0);
   return {{"loss_bbox_cls", classification}, {"loss_bbox_reg", box}, {"loss_mask", mask}};
 }
 

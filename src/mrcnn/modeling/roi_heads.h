@@ -91,7 +91,8 @@ class RoIHeadsImpl : public torch::nn::Module {
   // loss_mask), present even when no RoI is foreground.
   LossMap losses(const std::vector<at::Tensor>& features, const std::vector<at::Tensor>& proposals,
                  const std::vector<std::array<int64_t, 2>>& image_sizes,
-                 const std::vector<ImageTargets>& targets, at::Generator& generator);
+                 const std::vector<ImageTargets>& targets, std::vector<at::Generator>& generators,
+                 const CountMean& count_mean = {});
 
   TwoMLPHead box_head{nullptr};
   FastRCNNPredictor box_predictor{nullptr};

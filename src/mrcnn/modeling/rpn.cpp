@@ -127,7 +127,7 @@ RPNOutput RegionProposalNetworkImpl::forward(const std::vector<at::Tensor>& feat
 
 std::pair<at::Tensor, at::Tensor> RegionProposalNetworkImpl::losses(
     const RPNOutput& output, const std::vector<ImageTargets>& targets,
-    at::Generator& generator) const {
+    std::vector<at::Generator>& generators, const CountMean& count_mean) const {
   const at::Tensor& anchors = output.anchors;
   const int64_t per_image = anchors.size(0);
   std::vector<at::Tensor> labels, regression, positive, negative;
@@ -140,13 +140,16 @@ std::pair<at::Tensor, at::Tensor> RegionProposalNetworkImpl::losses(
             ? box_coder_.encode(targets[i].boxes.index_select(0, match.matched).to(anchors.dtype()),
                                 anchors)
             : at::zeros_like(anchors));
-    const SampledIndices sampled = sampler_(match.labels, generator);
+    const SampledIndices sampled = sampler_(match.labels, generators[i]);
     const int64_t offset = static_cast<int64_t>(i) * per_image;
     positive.push_back(sampled.positive + offset);
     negative.push_back(sampled.negative + offset);
   }
+  const at::Tensor sampled_positive = at::cat(positive), sampled_negative = at::cat(negative);
+  const double sampled = static_cast<double>(sampled_positive.numel() + sampled_negative.numel());
   return rpn_loss(output.objectness, output.deltas, at::cat(labels), at::cat(regression),
-                  at::cat(positive), at::cat(negative));
+                  sampled_positive, sampled_negative,
+                  count_mean ? count_mean(std::max(sampled, 1.0)) : 0.0);
 }
 
 }  // namespace mrcnn::modeling

@@ -66,7 +66,8 @@ class RegionProposalNetworkImpl : public torch::nn::Module {
   // Objectness and box losses of a forward pass against the images' ground truth.
   std::pair<at::Tensor, at::Tensor> losses(const RPNOutput& output,
                                            const std::vector<ImageTargets>& targets,
-                                           at::Generator& generator) const;
+                                           std::vector<at::Generator>& generators,
+                                           const CountMean& count_mean = {}) const;
 
   RPNHead head{nullptr};
 

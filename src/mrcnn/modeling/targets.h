@@ -4,6 +4,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,10 @@ struct ImageTargets {
 // The five training losses, always all present and in this order (every rank of a
 // data-parallel run, and every step, has the same names).
 using LossMap = std::vector<std::pair<std::string, at::Tensor>>;
+
+// The mean of a count over data-parallel ranks (the identity in a single process): losses
+// divide by it instead of their local count.
+using CountMean = std::function<double(double local_count)>;
 
 // Sum of the losses.
 at::Tensor total_loss(const LossMap& losses);
