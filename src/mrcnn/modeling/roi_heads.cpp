@@ -86,8 +86,10 @@ std::vector<Detections> RoIHeadsImpl::inference(
 
   const int64_t num_classes = class_logits.size(-1);
   const at::Tensor all_proposals = at::cat(proposals, 0);
-  const at::Tensor pred_boxes = box_coder_.decode(box_regression, all_proposals);  // [R, K, 4]
-  const at::Tensor pred_scores = at::softmax(class_logits, -1);
+  // Post-processing in float32 even under mixed precision (fp16 boxes are off by pixels).
+  const at::Tensor pred_boxes =
+      box_coder_.decode(box_regression.to(at::kFloat), all_proposals);  // [R, K, 4]
+  const at::Tensor pred_scores = at::softmax(class_logits.to(at::kFloat), -1);
 
   std::vector<Detections> results;
   int64_t offset = 0;
@@ -124,7 +126,7 @@ std::vector<Detections> RoIHeadsImpl::inference(
   for (const auto& r : results) kept_boxes.push_back(r.boxes);
   const at::Tensor mask_features =
       mask_head->forward(mask_pooler_(levels, kept_boxes, image_sizes));
-  const at::Tensor mask_probs = at::sigmoid(mask_predictor->forward(mask_features));
+  const at::Tensor mask_probs = at::sigmoid(mask_predictor->forward(mask_features).to(at::kFloat));
   offset = 0;
   for (auto& r : results) {
     const int64_t n = r.boxes.size(0);
