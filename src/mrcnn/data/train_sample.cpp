@@ -7,7 +7,8 @@
 #include <random>
 
 #include "mrcnn/common/error.h"
-#include "mrcnn/io/image.h"
+#include "mrcnn/data/dataset_image.h"
+#include "mrcnn/modeling/transform.h"
 
 namespace mrcnn::data {
 
@@ -24,18 +25,6 @@ uint64_t mix_seed(std::initializer_list<uint64_t> values) {
 }
 
 namespace {
-
-// The size an image is resized to: short side `target`, long side at most `max_size`, with the
-// float32 arithmetic of the inference transform.
-std::array<int64_t, 2> resized_size(int64_t height, int64_t width, int64_t target,
-                                    int64_t max_size) {
-  const float min_side = static_cast<float>(std::min(height, width));
-  const float max_side = static_cast<float>(std::max(height, width));
-  const float scale =
-      std::min(static_cast<float>(target) / min_side, static_cast<float>(max_size) / max_side);
-  return {static_cast<int64_t>(std::floor(double(height) * double(scale))),
-          static_cast<int64_t>(std::floor(double(width) * double(scale)))};
-}
 
 // Instance masks [G, H, W] uint8 at the image's size; crowd regions stay empty (they are never
 // matched, so their masks are never read).
@@ -63,7 +52,10 @@ SampleGeometry sample_geometry(const CocoImage& image, const TrainTransformOptio
   SampleGeometry g;
   g.short_side = options.short_sides[rng() % options.short_sides.size()];
   g.flip = static_cast<double>(rng() >> 11) * 0x1.0p-53 < options.flip_probability;
-  g.size = resized_size(image.height, image.width, g.short_side, options.max_size);
+  // The inference transform's arithmetic, so training and evaluation sizes agree.
+  g.size = modeling::Transform(
+               modeling::TransformOptions{.min_size = g.short_side, .max_size = options.max_size})
+               .resized_size(image.height, image.width);
   return g;
 }
 
@@ -71,14 +63,7 @@ TrainSample make_train_sample(const CocoDataset& dataset, const TrainingRecord& 
                               const std::string& image_dir, const TrainTransformOptions& options,
                               uint64_t seed) {
   const CocoImage& info = dataset.images[record.image_index];
-  const std::string path = (std::filesystem::path(image_dir) / info.file_name).string();
-  const at::Tensor rgb = io::decode_image_file(path);
-  if (rgb.size(0) != info.height || rgb.size(1) != info.width) {
-    throw Error(ErrorLocation{.file = path},
-                "image is " + std::to_string(rgb.size(1)) + "x" + std::to_string(rgb.size(0)) +
-                    " but the annotations (image id " + std::to_string(info.id) + ") say " +
-                    std::to_string(info.width) + "x" + std::to_string(info.height));
-  }
+  const at::Tensor rgb = read_dataset_image(image_dir, info);
   const SampleGeometry geometry = sample_geometry(info, options, seed);
   const bool flip = geometry.flip;
   const auto size = geometry.size;

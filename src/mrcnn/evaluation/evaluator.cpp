@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "mrcnn/common/error.h"
+#include "mrcnn/data/dataset_image.h"
 #include "mrcnn/evaluation/coco_eval_report.h"
 #include "mrcnn/io/image.h"
 #include "mrcnn/ops/paste_masks.h"
@@ -214,13 +215,7 @@ DatasetEvaluation evaluate_model(modeling::MaskRCNN& model, const data::CocoData
   const int64_t step = std::max<int64_t>(sharding.world_size, 1);
   for (int64_t i = sharding.rank; i < total; i += step) {
     const data::CocoImage& image = dataset.images[i];
-    const std::string path = (fs::path(image_dir) / image.file_name).string();
-    const at::Tensor rgb = io::decode_image_file(path);
-    if (rgb.size(0) != image.height || rgb.size(1) != image.width) {
-      throw Error(ErrorLocation{.file = path, .record = "image id " + std::to_string(image.id)},
-                  fmt::format("the file is {}x{} but the annotations say {}x{} (width x height)",
-                              rgb.size(1), rgb.size(0), image.width, image.height));
-    }
+    const at::Tensor rgb = data::read_dataset_image(image_dir, image);
     const ImageDetections detections = detect(model, rgb, device, labels, mask_threshold, image.id);
     if (sharded) {
       append_entries(shard, i, result_entries(detections));
