@@ -50,6 +50,12 @@ class SingleProcess final : public ProcessGroup {
   std::string backend_name() const override { return "none"; }
   void broadcast(std::vector<at::Tensor>&, int64_t) override {}
   void all_reduce_mean(std::vector<at::Tensor>&, int64_t) override {}
+  std::unique_ptr<PendingCollective> start_all_reduce_sum(at::Tensor) override {
+    struct Done final : PendingCollective {
+      void wait() override {}
+    };
+    return std::make_unique<Done>();
+  }
   void barrier() override {}
   std::vector<std::string> gather_to_root(const std::string&, const std::string& bytes) override {
     return {bytes};
@@ -87,6 +93,22 @@ class C10dGroup final : public ProcessGroup {
       run("all-reduce", [&] { backend_->allreduce(flat)->wait(); });
       flat[0].div_(static_cast<double>(launch_.world_size));
     });
+  }
+
+  std::unique_ptr<PendingCollective> start_all_reduce_sum(at::Tensor flat) override {
+    struct Pending final : PendingCollective {
+      Pending(C10dGroup& owner, c10::intrusive_ptr<c10d::Work> started)
+          : group(owner), work(std::move(started)) {}
+      void wait() override {
+        group.run("all-reduce", [&] { work->wait(); });
+      }
+      C10dGroup& group;
+      c10::intrusive_ptr<c10d::Work> work;
+    };
+    std::vector<at::Tensor> tensors = {std::move(flat)};
+    c10::intrusive_ptr<c10d::Work> work;
+    run("all-reduce", [&] { work = backend_->allreduce(tensors); });
+    return std::make_unique<Pending>(*this, std::move(work));
   }
 
   void barrier() override {

@@ -39,6 +39,13 @@ LaunchEnvironment read_launch_environment();
 // cuda:<local rank>.
 c10::Device rank_device(const c10::Device& requested, const LaunchEnvironment& launch);
 
+// A collective started and not yet waited for.
+class PendingCollective {
+ public:
+  virtual ~PendingCollective() = default;
+  virtual void wait() = 0;
+};
+
 class ProcessGroup {
  public:
   // backend: "auto" (gloo for CPU tensors, nccl for CUDA), "gloo" or "nccl".
@@ -57,6 +64,8 @@ class ProcessGroup {
   // of about bucket_bytes, one collective each.
   virtual void all_reduce_mean(std::vector<at::Tensor>& tensors,
                                int64_t bucket_bytes = 25 << 20) = 0;
+  // Starts an in-place sum over ranks of one flat tensor and returns at once.
+  virtual std::unique_ptr<PendingCollective> start_all_reduce_sum(at::Tensor flat) = 0;
   virtual void barrier() = 0;
   // Every rank's bytes, in rank order, on rank 0 (others get an empty list).
   virtual std::vector<std::string> gather_to_root(const std::string& key,

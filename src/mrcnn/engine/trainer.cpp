@@ -55,6 +55,7 @@ Trainer::Trainer(modeling::MaskRCNN model, data::TrainLoader& loader, const c10:
     for (const auto& p : model_->parameters()) state.push_back(p);
     for (const auto& b : model_->buffers()) state.push_back(b);
     options_.group->broadcast(state, 0);
+    reducer_ = std::make_unique<GradientReducer>(*options_.group, optimizer_.parameters());
   }
 }
 
@@ -207,16 +208,10 @@ TrainSummary Trainer::run() {
             iteration, epoch, batch->index, detail, ids));
       }
 
+      // Several ranks: gradients are averaged bucket by bucket while backward runs.
+      if (reducer_) reducer_->begin();
       scaler_.scale(loss).backward();
-      if (world_size() > 1) {
-        std::vector<at::Tensor> grads;
-        for (auto& p : optimizer_.parameters()) {
-          // A parameter outside this rank's graph still takes part, as zeros.
-          if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
-          grads.push_back(p.grad());
-        }
-        options_.group->all_reduce_mean(grads);
-      }
+      if (reducer_) reducer_->finish();
       const bool overflow = scaler_.unscale(optimizer_.parameters());
       if (!overflow) {
         if (options_.sgd.clip_grad_norm > 0) optimizer_.clip_gradients();

@@ -20,6 +20,7 @@
 #include "mrcnn/engine/amp.h"
 #include "mrcnn/engine/checkpoint.h"
 #include "mrcnn/engine/distributed.h"
+#include "mrcnn/engine/gradient_reducer.h"
 #include "mrcnn/engine/lr_schedule.h"
 #include "mrcnn/engine/optimizer.h"
 #include "mrcnn/modeling/mask_rcnn.h"
@@ -91,6 +92,7 @@ class Trainer {
   TrainerOptions options_;
   SGD optimizer_;
   GradScaler scaler_;
+  std::unique_ptr<GradientReducer> reducer_;  // several ranks only
   TrainerPosition position_;
 };
 
