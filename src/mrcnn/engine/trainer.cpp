@@ -119,15 +119,180 @@ void Trainer::write_curves() const {
       (std::filesystem::path(options_.output_dir) / "training_curves.png").string());
 }
 
+std::vector<double> Trainer::train_step(const data::TrainBatch& batch, double lr,
+                                        TrainSummary& summary) {
+  modeling::ImageBatch images = batch.images;
+  images.tensors = images.tensors.to(device_, /*non_blocking=*/true);
+  std::vector<modeling::ImageTargets> targets;
+  for (const auto& t : batch.targets) targets.push_back(t.to(device_, true));
+
+  // One generator per image, seeded by its slot in the global batch.
+  const int64_t iteration = position_.iteration;
+  const int64_t per_rank = static_cast<int64_t>(targets.size());
+  const int64_t first_slot = (options_.group == nullptr ? 0 : options_.group->rank()) * per_rank;
+  std::vector<at::Generator> generators;
+  for (int64_t i = 0; i < per_rank; ++i) {
+    generators.push_back(at::make_generator<at::CPUGeneratorImpl>(data::mix_seed(
+        {options_.seed, static_cast<uint64_t>(iteration), static_cast<uint64_t>(first_slot + i)})));
+  }
+  modeling::CountMean count_mean;
+  if (world_size() > 1) {
+    count_mean = [&](double count) {
+      std::vector<at::Tensor> value = {
+          at::full({1}, count, at::TensorOptions(at::kDouble).device(device_))};
+      options_.group->all_reduce_mean(value);
+      return value[0].item<double>();
+    };
+  }
+  modeling::LossMap losses;
+  {
+    AutocastScope autocast(device_.type(), options_.amp_dtype, options_.amp);
+    losses = model_->losses(images, targets, generators, count_mean);
+  }
+  const at::Tensor loss = modeling::total_loss(losses);
+  if (loss_names_.empty()) {
+    for (const auto& item : losses) loss_names_.push_back(item.first);
+    loss_names_.push_back("loss");
+  }
+
+  // The logged values are the means over ranks; the last entry counts the ranks whose own
+  // loss was not finite, so every rank takes the same decision.
+  std::vector<at::Tensor> parts;
+  for (const auto& [name, value] : losses) parts.push_back(value.detach().to(at::kFloat));
+  parts.push_back(loss.detach().to(at::kFloat));
+  const at::Tensor local = at::stack(parts);
+  const bool local_finite = at::isfinite(local[-1]).item<bool>();
+  at::Tensor reduced = at::cat({local, at::full({1}, local_finite ? 0.0 : 1.0, local.options())});
+  if (world_size() > 1) {
+    std::vector<at::Tensor> buffer = {reduced};
+    options_.group->all_reduce_mean(buffer);
+    reduced = buffer[0];
+  }
+  const at::Tensor values_tensor = reduced.to(at::kCPU, at::kDouble);
+  std::vector<double> values(values_tensor.data_ptr<double>(),
+                             values_tensor.data_ptr<double>() + values_tensor.numel());
+  const bool finite = values.back() == 0;
+  values.pop_back();
+  if (!finite && !scaler_.enabled()) {
+    if (local_finite) {
+      throw Error(fmt::format(
+          "stopping at iteration {}: another rank's batch gave a non-finite loss (that rank's "
+          "message names the images). Checkpoints written so far are intact.",
+          iteration));
+    }
+    std::string detail, ids;
+    for (std::size_t k = 0; k < losses.size(); ++k)
+      detail += fmt::format("{}{}={}", k ? ", " : "", losses[k].first, values[k]);
+    for (std::size_t k = 0; k < batch.image_ids.size(); ++k)
+      ids += fmt::format("{}{}", k ? ", " : "", batch.image_ids[k]);
+    throw Error(fmt::format(
+        "non-finite loss at iteration {} (epoch {}, batch {}): {}; image ids in the batch: "
+        "{}. Checkpoints written so far are intact. A learning rate too high for the batch "
+        "size, or a broken annotation in these images, are the usual causes.",
+        iteration, batch.epoch, batch.index, detail, ids));
+  }
+
+  // Several ranks: gradients are averaged bucket by bucket while backward runs.
+  if (reducer_) reducer_->begin();
+  scaler_.scale(loss).backward();
+  if (reducer_) reducer_->finish();
+  if (!scaler_.unscale(optimizer_.parameters())) {
+    if (options_.sgd.clip_grad_norm > 0) optimizer_.clip_gradients();
+    optimizer_.step(lr);
+    consecutive_skips_ = 0;
+  } else {
+    ++summary.skipped_steps;
+    if (++consecutive_skips_ >= kMaxConsecutiveSkips) {
+      throw Error(fmt::format(
+          "{} mixed-precision steps in a row had inf/NaN gradients (last at iteration {}); the "
+          "loss itself is broken",
+          consecutive_skips_, iteration));
+    }
+  }
+  scaler_.update();
+  optimizer_.zero_grad();
+
+  ++position_.iteration;
+  position_.batch = batch.index + 1;
+  if (options_.group != nullptr) options_.group->report_progress(position_.iteration);
+  if (!finite) values.clear();  // a skipped mixed-precision step: nothing to average
+  return values;
+}
+
+void Trainer::log_window(LogWindow& window, const data::TrainBatch& batch, double lr, int64_t total,
+                         double seconds_per_step, TrainSummary& summary) {
+  const double eta = seconds_per_step * double(total - position_.iteration);
+  const int64_t logged = std::max<int64_t>(window.losses_counted, 1);
+  const double steps = double(std::max<int64_t>(window.steps, 1));
+  std::vector<double> means;
+  std::string text, json;
+  for (std::size_t k = 0; k < window.loss_sums.size(); ++k) {
+    means.push_back(window.loss_sums[k] / double(logged));
+    text += fmt::format(" {}: {:.6f}", loss_names_[k], means.back());
+    json += fmt::format(", \"{}\": {}", loss_names_[k], means.back());
+  }
+  const double mean_batch = window.batch_seconds / steps;
+  const double mean_data = window.data_seconds / steps;
+  if (options_.log != nullptr) {
+    *options_.log << fmt::format(
+        "Epoch: [{}] [{:>{}}/{}] iter {}/{} lr: {:.6f}{} eta: {} batch_cost: {:.4f} s "
+        "data_cost: {:.4f} s mem: {:.0f} MiB{}\n",
+        batch.epoch, batch.index + 1, std::to_string(loader_.batches_per_epoch()).size(),
+        loader_.batches_per_epoch(), position_.iteration, total, lr, text, format_duration(eta),
+        mean_batch, mean_data, peak_memory_mib(),
+        summary.skipped_steps ? fmt::format(" skipped_steps: {}", summary.skipped_steps)
+                              : std::string());
+    options_.log->flush();
+  }
+  write_metrics(fmt::format(
+      "{{\"iteration\": {}, \"epoch\": {}, \"lr\": {}{}, \"batch_time\": {}, "
+      "\"data_time\": {}, \"eta_seconds\": {}, \"memory_mib\": {}, \"skipped_steps\": {}, "
+      "\"loss_scale\": {}}}",
+      position_.iteration, batch.epoch, lr, json, mean_batch, mean_data, eta, peak_memory_mib(),
+      summary.skipped_steps, scaler_.current_scale()));
+  loss_history_.emplace_back(position_.iteration, means);
+  summary.last_losses.clear();
+  for (std::size_t k = 0; k < means.size(); ++k)
+    summary.last_losses.emplace_back(loss_names_[k], means[k]);
+  window = LogWindow{};
+}
+
+void Trainer::finish_epoch(int64_t epoch, bool final, TrainSummary& summary) {
+  const std::string name = final ? "model_final" : std::to_string(epoch);
+  save(name);
+  if (!options_.evaluate) return;
+  const EvalScores scores = options_.evaluate(model_);
+  model_->train();
+  summary.last_eval = scores;
+  eval_history_.emplace_back(epoch, scores);
+  write_metrics(
+      fmt::format("{{\"epoch\": {}, \"iteration\": {}, \"bbox_ap\": {}, \"segm_ap\": {}}}", epoch,
+                  position_.iteration, scores.bbox_ap, scores.segm_ap));
+  if (options_.log != nullptr) {
+    *options_.log << fmt::format("epoch {}: bbox AP {:.4f}, segm AP {:.4f}\n", epoch,
+                                 scores.bbox_ap, scores.segm_ap);
+  }
+  if (scores.bbox_ap > position_.best_ap) {
+    position_.best_ap = scores.bbox_ap;
+    position_.best_epoch = epoch;
+    // The snapshot is written again so that a resume from it knows the best score.
+    save(name);
+    save("best_model");
+    if (options_.log != nullptr) {
+      *options_.log << fmt::format("best_model: bbox AP {:.4f} at epoch {}\n", position_.best_ap,
+                                   epoch);
+    }
+  }
+}
+
 TrainSummary Trainer::run() {
   const auto run_start = Clock::now();
   model_->train();
   TrainSummary summary;
   const int64_t total = total_iterations();
   const int64_t first_iteration = position_.iteration;
-  std::vector<double> window_sums;
-  int64_t window_count = 0, consecutive_skips = 0;
-  double window_batch_time = 0, window_data_time = 0, step_time_total = 0;
+  double seconds_in_steps = 0;
+  LogWindow window;
   bool stop = position_.iteration >= total;
 
   for (int64_t epoch = position_.epoch; epoch < options_.epochs && !stop; ++epoch) {
@@ -138,154 +303,16 @@ TrainSummary Trainer::run() {
       std::optional<data::TrainBatch> batch = loader_.next();
       if (!batch) break;
       const double data_time = seconds_since(step_start);
-
-      modeling::ImageBatch images = batch->images;
-      images.tensors = images.tensors.to(device_, /*non_blocking=*/true);
-      std::vector<modeling::ImageTargets> targets;
-      for (const auto& t : batch->targets) targets.push_back(t.to(device_, true));
-
-      const int64_t iteration = position_.iteration;
-      const double lr = options_.schedule.at(iteration);
-      const int64_t per_rank = static_cast<int64_t>(targets.size());
-      const int64_t first_slot =
-          (options_.group == nullptr ? 0 : options_.group->rank()) * per_rank;
-      std::vector<at::Generator> generators;
-      for (int64_t i = 0; i < per_rank; ++i) {
-        generators.push_back(at::make_generator<at::CPUGeneratorImpl>(
-            data::mix_seed({options_.seed, static_cast<uint64_t>(iteration),
-                            static_cast<uint64_t>(first_slot + i)})));
-      }
-      modeling::CountMean count_mean;
-      if (world_size() > 1) {
-        count_mean = [&](double count) {
-          std::vector<at::Tensor> value = {
-              at::full({1}, count, at::TensorOptions(at::kDouble).device(device_))};
-          options_.group->all_reduce_mean(value);
-          return value[0].item<double>();
-        };
-      }
-      modeling::LossMap losses;
-      {
-        AutocastScope autocast(device_.type(), options_.amp_dtype, options_.amp);
-        losses = model_->losses(images, targets, generators, count_mean);
-      }
-      const at::Tensor loss = modeling::total_loss(losses);
-      std::vector<at::Tensor> parts;
-      for (const auto& [name, value] : losses) parts.push_back(value.detach().to(at::kFloat));
-      parts.push_back(loss.detach().to(at::kFloat));
-      // The logged values are the means over ranks; the last entry counts the ranks whose own
-      // loss was not finite, so every rank takes the same decision.
-      const at::Tensor local = at::stack(parts);
-      const bool local_finite = at::isfinite(local[-1]).item<bool>();
-      at::Tensor reduced =
-          at::cat({local, at::full({1}, local_finite ? 0.0 : 1.0, local.options())});
-      if (world_size() > 1) {
-        std::vector<at::Tensor> buffer = {reduced};
-        options_.group->all_reduce_mean(buffer);
-        reduced = buffer[0];
-      }
-      const at::Tensor values_tensor = reduced.to(at::kCPU, at::kDouble);
-      std::vector<double> values(values_tensor.data_ptr<double>(),
-                                 values_tensor.data_ptr<double>() + values_tensor.numel());
-      const bool finite = values.back() == 0;
-      values.pop_back();
-      if (!finite && !scaler_.enabled() && local_finite) {
-        throw Error(fmt::format(
-            "stopping at iteration {}: another rank's batch gave a non-finite loss (that rank's "
-            "message names the images). Checkpoints written so far are intact.",
-            iteration));
-      }
-      if (!finite && !scaler_.enabled()) {
-        std::string detail, ids;
-        for (std::size_t k = 0; k < losses.size(); ++k)
-          detail += fmt::format("{}{}={}", k ? ", " : "", losses[k].first, values[k]);
-        for (std::size_t k = 0; k < batch->image_ids.size(); ++k)
-          ids += fmt::format("{}{}", k ? ", " : "", batch->image_ids[k]);
-        throw Error(fmt::format(
-            "non-finite loss at iteration {} (epoch {}, batch {}): {}; image ids in the batch: "
-            "{}. Checkpoints written so far are intact. A learning rate too high for the batch "
-            "size, or a broken annotation in these images, are the usual causes.",
-            iteration, epoch, batch->index, detail, ids));
-      }
-
-      // Several ranks: gradients are averaged bucket by bucket while backward runs.
-      if (reducer_) reducer_->begin();
-      scaler_.scale(loss).backward();
-      if (reducer_) reducer_->finish();
-      const bool overflow = scaler_.unscale(optimizer_.parameters());
-      if (!overflow) {
-        if (options_.sgd.clip_grad_norm > 0) optimizer_.clip_gradients();
-        optimizer_.step(lr);
-        consecutive_skips = 0;
-      } else {
-        ++summary.skipped_steps;
-        if (++consecutive_skips >= kMaxConsecutiveSkips) {
-          throw Error(
-              fmt::format("{} mixed-precision steps in a row had inf/NaN gradients (last "
-                          "at iteration {}); the loss itself is broken",
-                          consecutive_skips, iteration));
-        }
-      }
-      scaler_.update();
-      optimizer_.zero_grad();
-
-      ++position_.iteration;
-      position_.batch = batch->index + 1;
-      if (options_.group != nullptr) options_.group->report_progress(position_.iteration);
+      const double lr = options_.schedule.at(position_.iteration);
+      const std::vector<double> values = train_step(*batch, lr, summary);
       const double step_time = seconds_since(step_start);
-      step_time_total += step_time;
-      window_batch_time += step_time;
-      window_data_time += data_time;
-      if (window_sums.empty()) {
-        window_sums.assign(values.size(), 0.0);
-        loss_names_.clear();
-        for (const auto& item : losses) loss_names_.push_back(item.first);
-        loss_names_.push_back("loss");
-      }
-      if (finite) {
-        for (std::size_t k = 0; k < values.size(); ++k) window_sums[k] += values[k];
-        ++window_count;
-      }
+      seconds_in_steps += step_time;
+      window.add(values, step_time, data_time);
 
       const bool last_step = position_.iteration >= total;
       if (position_.iteration % std::max<int64_t>(options_.log_iter, 1) == 0 || last_step) {
-        const int64_t steps = position_.iteration - first_iteration;
-        const double eta = step_time_total / double(steps) * double(total - position_.iteration);
-        const int64_t logged = std::max<int64_t>(window_count, 1);
-        std::vector<double> means;
-        std::string text, json;
-        for (std::size_t k = 0; k < window_sums.size(); ++k) {
-          means.push_back(window_sums[k] / double(logged));
-          text += fmt::format(" {}: {:.6f}", loss_names_[k], means.back());
-          json += fmt::format(", \"{}\": {}", loss_names_[k], means.back());
-        }
-        const int64_t window_steps = std::min<int64_t>(options_.log_iter, steps);
-        const double mean_batch = window_batch_time / double(std::max<int64_t>(window_steps, 1));
-        const double mean_data = window_data_time / double(std::max<int64_t>(window_steps, 1));
-        if (options_.log != nullptr) {
-          *options_.log << fmt::format(
-              "Epoch: [{}] [{:>{}}/{}] iter {}/{} lr: {:.6f}{} eta: {} batch_cost: {:.4f} s "
-              "data_cost: {:.4f} s mem: {:.0f} MiB{}\n",
-              epoch, batch->index + 1, std::to_string(loader_.batches_per_epoch()).size(),
-              loader_.batches_per_epoch(), position_.iteration, total, lr, text,
-              format_duration(eta), mean_batch, mean_data, peak_memory_mib(),
-              summary.skipped_steps ? fmt::format(" skipped_steps: {}", summary.skipped_steps)
-                                    : std::string());
-          options_.log->flush();
-        }
-        write_metrics(fmt::format(
-            "{{\"iteration\": {}, \"epoch\": {}, \"lr\": {}{}, \"batch_time\": {}, "
-            "\"data_time\": {}, \"eta_seconds\": {}, \"memory_mib\": {}, \"skipped_steps\": {}, "
-            "\"loss_scale\": {}}}",
-            position_.iteration, epoch, lr, json, mean_batch, mean_data, eta, peak_memory_mib(),
-            summary.skipped_steps, scaler_.current_scale()));
-        loss_history_.emplace_back(position_.iteration, means);
-        summary.last_losses.clear();
-        for (std::size_t k = 0; k < means.size(); ++k)
-          summary.last_losses.emplace_back(loss_names_[k], means[k]);
-        std::fill(window_sums.begin(), window_sums.end(), 0.0);
-        window_count = 0;
-        window_batch_time = window_data_time = 0;
+        log_window(window, *batch, lr, total,
+                   seconds_in_steps / double(position_.iteration - first_iteration), summary);
       }
       if (options_.snapshot_iterations > 0 &&
           position_.iteration % options_.snapshot_iterations == 0 && !last_step) {
@@ -303,33 +330,9 @@ TrainSummary Trainer::run() {
       position_.batch = 0;
     }
     const bool final = stop || epoch == options_.epochs - 1;
-    if (!final && (!epoch_done || (epoch + 1) % std::max<int64_t>(options_.snapshot_epoch, 1) != 0))
-      continue;
-    save(final ? "model_final" : std::to_string(epoch));
-    if (options_.evaluate) {
-      const EvalScores scores = options_.evaluate(model_);
-      model_->train();
-      summary.last_eval = scores;
-      eval_history_.emplace_back(epoch, scores);
-      write_metrics(
-          fmt::format("{{\"epoch\": {}, \"iteration\": {}, \"bbox_ap\": {}, \"segm_ap\": {}}}",
-                      epoch, position_.iteration, scores.bbox_ap, scores.segm_ap));
-      if (options_.log != nullptr) {
-        *options_.log << fmt::format("epoch {}: bbox AP {:.4f}, segm AP {:.4f}\n", epoch,
-                                     scores.bbox_ap, scores.segm_ap);
-      }
-      if (scores.bbox_ap > position_.best_ap) {
-        position_.best_ap = scores.bbox_ap;
-        position_.best_epoch = epoch;
-        // The snapshot is written again so that a resume from it knows the best score.
-        save(final ? "model_final" : std::to_string(epoch));
-        save("best_model");
-        if (options_.log != nullptr) {
-          *options_.log << fmt::format("best_model: bbox AP {:.4f} at epoch {}\n",
-                                       position_.best_ap, epoch);
-        }
-      }
-    }
+    const bool snapshot =
+        epoch_done && (epoch + 1) % std::max<int64_t>(options_.snapshot_epoch, 1) == 0;
+    if (final || snapshot) finish_epoch(epoch, final, summary);
   }
   write_curves();
   summary.iterations = position_.iteration;

@@ -73,6 +73,31 @@ class Trainer {
   int64_t total_iterations() const;
 
  private:
+  // Sums over the steps since the last log line.
+  struct LogWindow {
+    std::vector<double> loss_sums;
+    int64_t losses_counted = 0;  // steps with finite losses
+    int64_t steps = 0;
+    double batch_seconds = 0, data_seconds = 0;
+    void add(const std::vector<double>& losses, double batch, double data) {
+      if (!losses.empty()) {
+        loss_sums.resize(losses.size(), 0.0);
+        for (std::size_t k = 0; k < losses.size(); ++k) loss_sums[k] += losses[k];
+        ++losses_counted;
+      }
+      ++steps;
+      batch_seconds += batch;
+      data_seconds += data;
+    }
+  };
+
+  // One optimisation step on a batch; returns the losses (means over ranks), empty when a
+  // mixed-precision step was skipped.
+  std::vector<double> train_step(const data::TrainBatch& batch, double lr, TrainSummary& summary);
+  void log_window(LogWindow& window, const data::TrainBatch& batch, double lr, int64_t total,
+                  double seconds_per_step, TrainSummary& summary);
+  // Checkpoint (and with --eval, evaluation and best_model) at the end of an epoch.
+  void finish_epoch(int64_t epoch, bool final, TrainSummary& summary);
   void save(const std::string& name);
   bool is_root() const { return options_.group == nullptr || options_.group->rank() == 0; }
   int64_t world_size() const {
@@ -94,6 +119,7 @@ class Trainer {
   GradScaler scaler_;
   std::unique_ptr<GradientReducer> reducer_;  // several ranks only
   TrainerPosition position_;
+  int64_t consecutive_skips_ = 0;
 };
 
 }  // namespace mrcnn::engine
