@@ -32,4 +32,4 @@ site="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["pure
 cp -r "$site/torchvision" "$site/torchvision.libs" "$out/python/"
 find "$out/python" -name __pycache__ -prune -exec rm -rf {} +
 git rev-parse HEAD > "$out/COMMIT"
-echo "gpu_bundle: $(du -sh "$out" | cut -f1) in $out/ ($(ls "$out/lib" | wc -l) libraries); commit $(cut -c1-12 "$out/COMMIT")"
+echo "gpu_bundle: $(du -sh "$out" | cut -f1) in $out/ ($(find "$out/lib" -maxdepth 1 -type f | wc -l) libraries, $(ls "$out/lib/fallback" | wc -l) fallbacks); commit $(cut -c1-12 "$out/COMMIT")"

@@ -68,13 +68,11 @@ class SingleProcess final : public ProcessGroup {
 class C10dGroup final : public ProcessGroup {
  public:
   C10dGroup(const LaunchEnvironment& launch, c10::intrusive_ptr<c10d::Store> store,
-            c10::intrusive_ptr<c10d::Backend> backend, std::string name,
-            std::chrono::milliseconds timeout)
+            c10::intrusive_ptr<c10d::Backend> backend, std::string name)
       : launch_(launch),
         store_(std::move(store)),
         backend_(std::move(backend)),
-        name_(std::move(name)),
-        timeout_(timeout) {}
+        name_(std::move(name)) {}
 
   int64_t rank() const override { return launch_.rank; }
   int64_t world_size() const override { return launch_.world_size; }
@@ -229,7 +227,6 @@ class C10dGroup final : public ProcessGroup {
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<c10d::Backend> backend_;
   std::string name_;
-  std::chrono::milliseconds timeout_;
   int64_t step_ = 0;
 };
 
@@ -327,7 +324,7 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const LaunchEnvironment& laun
     throw Error("this build has no NCCL support (built without CUDA); use dist_backend: gloo");
 #endif
   }
-  return std::make_unique<C10dGroup>(launch, store, group, name, timeout);
+  return std::make_unique<C10dGroup>(launch, store, group, name);
 #else
   (void)device;
   (void)backend;

@@ -34,7 +34,6 @@ class SGD {
   void load_state(const io::NamedTensors& state);
 
   const std::vector<at::Tensor>& parameters() const { return parameters_; }
-  const std::vector<std::string>& names() const { return names_; }
 
  private:
   SGDOptions options_;

@@ -251,19 +251,15 @@ void Trainer::log_window(LogWindow& window, const data::TrainBatch& batch, doubl
       position_.iteration, batch.epoch, lr, json, mean_batch, mean_data, eta, peak_memory_mib(),
       summary.skipped_steps, scaler_.current_scale()));
   loss_history_.emplace_back(position_.iteration, means);
-  summary.last_losses.clear();
-  for (std::size_t k = 0; k < means.size(); ++k)
-    summary.last_losses.emplace_back(loss_names_[k], means[k]);
   window = LogWindow{};
 }
 
-void Trainer::finish_epoch(int64_t epoch, bool final, TrainSummary& summary) {
+void Trainer::finish_epoch(int64_t epoch, bool final) {
   const std::string name = final ? "model_final" : std::to_string(epoch);
   save(name);
   if (!options_.evaluate) return;
   const EvalScores scores = options_.evaluate(model_);
   model_->train();
-  summary.last_eval = scores;
   eval_history_.emplace_back(epoch, scores);
   write_metrics(
       fmt::format("{{\"epoch\": {}, \"iteration\": {}, \"bbox_ap\": {}, \"segm_ap\": {}}}", epoch,
@@ -332,7 +328,7 @@ TrainSummary Trainer::run() {
     const bool final = stop || epoch == options_.epochs - 1;
     const bool snapshot =
         epoch_done && (epoch + 1) % std::max<int64_t>(options_.snapshot_epoch, 1) == 0;
-    if (final || snapshot) finish_epoch(epoch, final, summary);
+    if (final || snapshot) finish_epoch(epoch, final);
   }
   write_curves();
   summary.iterations = position_.iteration;

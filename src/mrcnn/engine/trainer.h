@@ -56,8 +56,6 @@ struct TrainerOptions {
 struct TrainSummary {
   int64_t iterations = 0;  // steps done in all, including before a resume
   int64_t skipped_steps = 0;
-  std::vector<std::pair<std::string, double>> last_losses;  // averaged over the last log window
-  std::optional<EvalScores> last_eval;
   double seconds = 0;
 };
 
@@ -97,7 +95,7 @@ class Trainer {
   void log_window(LogWindow& window, const data::TrainBatch& batch, double lr, int64_t total,
                   double seconds_per_step, TrainSummary& summary);
   // Checkpoint (and with --eval, evaluation and best_model) at the end of an epoch.
-  void finish_epoch(int64_t epoch, bool final, TrainSummary& summary);
+  void finish_epoch(int64_t epoch, bool final);
   void save(const std::string& name);
   bool is_root() const { return options_.group == nullptr || options_.group->rank() == 0; }
   int64_t world_size() const {

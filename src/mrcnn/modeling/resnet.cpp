@@ -45,6 +45,13 @@ torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, 
       torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
 }
 
+// The shortcut's projection when a block changes shape: 1x1 conv + norm ("downsample.0/1").
+torch::nn::Sequential projection(int64_t in, int64_t out, int64_t stride, const ResNetOptions& o) {
+  torch::nn::Sequential sequential(conv(in, out, 1, stride, 0));
+  sequential->push_back(make_norm(o.norm, out, o.gn_groups));
+  return sequential;
+}
+
 }  // namespace
 
 BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t width, int64_t stride,
@@ -60,9 +67,7 @@ BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t width, int64_t strid
   bn3 = make_norm(o.norm, out_channels, o.gn_groups);
   register_module("bn3", bn3.ptr());
   if (with_downsample) {
-    downsample = torch::nn::Sequential(conv(in_channels, out_channels, 1, stride, 0));
-    downsample->push_back(make_norm(o.norm, out_channels, o.gn_groups));
-    register_module("downsample", downsample);
+    downsample = register_module("downsample", projection(in_channels, out_channels, stride, o));
   }
 }
 
@@ -83,9 +88,7 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t width, int64_t strid
   bn2 = make_norm(o.norm, width, o.gn_groups);
   register_module("bn2", bn2.ptr());
   if (with_downsample) {
-    downsample = torch::nn::Sequential(conv(in_channels, width, 1, stride, 0));
-    downsample->push_back(make_norm(o.norm, width, o.gn_groups));
-    register_module("downsample", downsample);
+    downsample = register_module("downsample", projection(in_channels, width, stride, o));
   }
 }
 
