@@ -19,10 +19,14 @@ rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib" "$out/lib/fallback" "$out/python"
 programs=(build/bin/mrcnn build/tests/test_ops)
 cp "${programs[@]}" "$out/bin/"
-# Libraries resolved outside torch, CUDA and the C runtime: ours to bring.
+# Libraries that are neither torch's, CUDA's nor the C runtime's: ours to bring. Judged by
+# name, not by folder: the CUDA runtime may resolve from any folder the loader knows.
 for lib in $(ldd "${programs[@]}" | awk '/=> \// {print $3}' | sort -u); do
   case "$lib" in */torch/* | */nvidia/* | /usr/local/cuda*) continue ;; esac
   case "$(basename "$lib")" in
+    libtorch* | libc10* | libgomp*) continue ;;  # torch's
+    libcuda* | libcublas* | libcudnn* | libcufft* | libcufile* | libcurand* | libcusparse*) continue ;;
+    libcusolver* | libcupti* | libnccl* | libnv*) continue ;;  # CUDA's
     libc.so* | libm.so* | libdl.so* | libpthread.so* | librt.so* | libutil.so* | ld-linux*) continue ;;
     libstdc++.so* | libgcc_s.so*) cp -L "$lib" "$out/lib/fallback/" ;;  # only if the host's is older
     *) cp -L "$lib" "$out/lib/" ;;
