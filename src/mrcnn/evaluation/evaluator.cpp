@@ -65,6 +65,9 @@ ImageDetections detect(modeling::MaskRCNN& model, const at::Tensor& image_rgb,
   const at::Tensor boxes = result.boxes.cpu().to(at::kDouble).contiguous();
   const at::Tensor scores = result.scores.cpu().to(at::kDouble).contiguous();
   const at::Tensor label_ids = result.labels.cpu().contiguous();
+  // Only the box region of each mask is computed and encoded; no full-size planes.
+  const ops::BinaryMasks pasted =
+      ops::paste_binary_masks(result.masks, result.boxes, height, width, mask_threshold);
   ImageDetections out;
   out.image_id = image_id;
   const int64_t n = boxes.size(0);
@@ -76,15 +79,11 @@ ImageDetections detect(modeling::MaskRCNN& model, const at::Tensor& image_rgb,
         {b[4 * i], b[4 * i + 1], b[4 * i + 2] - b[4 * i], b[4 * i + 3] - b[4 * i + 1]});
     out.scores.push_back(scores.data_ptr<double>()[i]);
     out.category_ids.push_back(category);
-    // Only the box region of each mask is computed and encoded; no full-size planes.
-    const ops::PastedRegion region =
-        ops::paste_mask_region(result.masks[i][0], result.boxes[i], height, width);
-    const at::Tensor binary = (region.values > mask_threshold).to(at::kByte).cpu().contiguous();
+    const ops::MaskRegion& region = pasted.regions[i];
     out.masks.push_back(structures::rle_encode_region(
-        binary.data_ptr<uint8_t>(), static_cast<uint32_t>(binary.size(0)),
-        static_cast<uint32_t>(binary.size(1)), static_cast<uint32_t>(region.x0),
-        static_cast<uint32_t>(region.y0), static_cast<uint32_t>(height),
-        static_cast<uint32_t>(width)));
+        pasted.region_bits(i), static_cast<uint32_t>(region.h), static_cast<uint32_t>(region.w),
+        static_cast<uint32_t>(region.x0), static_cast<uint32_t>(region.y0),
+        static_cast<uint32_t>(height), static_cast<uint32_t>(width)));
   }
   return out;
 }

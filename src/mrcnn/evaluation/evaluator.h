@@ -1,6 +1,6 @@
 // Running a model over a COCO dataset: predictions as COCO results (bbox.json, mask.json),
-// then the COCO evaluation of both. Masks are pasted, thresholded and RLE-encoded one
-// detection at a time, so memory does not grow with the image count or size.
+// then the COCO evaluation of both. Masks are pasted, thresholded and RLE-encoded only within
+// each detection's box, so memory does not grow with the image count or size.
 #pragma once
 
 #include <c10/core/Device.h>

@@ -5,11 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
-#ifdef __CUDACC__
-#define MRCNN_HOST_DEVICE __host__ __device__
-#else
-#define MRCNN_HOST_DEVICE
-#endif
+#include "mrcnn/ops/host_device.h"
 
 namespace mrcnn::ops::detail {
 

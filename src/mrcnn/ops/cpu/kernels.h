@@ -4,6 +4,9 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <vector>
+
+#include "mrcnn/ops/paste_masks.h"
 #include "mrcnn/ops/roi_align.h"
 
 namespace mrcnn::ops::cpu {
@@ -15,5 +18,9 @@ at::Tensor roi_align_backward(const at::Tensor& grad_output, const at::Tensor& r
 
 // Indices of the boxes kept by greedy NMS, in descending score order.
 at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold);
+
+// Thresholded pasted masks of `regions` (offsets into `out`) from probabilities [D, M, M].
+void paste_binary(const at::Tensor& probabilities, const std::vector<MaskRegion>& regions,
+                  float threshold, uint8_t* out);
 
 }  // namespace mrcnn::ops::cpu
