@@ -91,8 +91,8 @@ bench_args=(--device "$device" --binary "$mrcnn" --data "$work/bench")
 train_ratio=$(awk '/^torchvision \/ ours/ {print $NF}' "$work/train_bench.log" | tr -d x)
 "$python" -W ignore bench/gpu_infer.py "${bench_args[@]}" | tee "$work/infer_bench.log"
 infer_ratio=$(awk '/^torchvision \/ ours/ {print $NF}' "$work/infer_bench.log" | tr -d x)
-[[ -n "$train_ratio" ]] && note "bench train: $(grep -E '^(torchvision|mrcnn):' "$work/train_bench.log" | tr '\n' ' ')" || { note "FAIL bench train"; failed=1; }
-[[ -n "$infer_ratio" ]] && note "bench infer: $(grep -E '^(torchvision|mrcnn):' "$work/infer_bench.log" | tr '\n' ' ')" || { note "FAIL bench infer"; failed=1; }
+[[ -n "$train_ratio" ]] && note "bench train: $(grep -E '^(torchvision|mrcnn)[ :]' "$work/train_bench.log" | tr '\n' ' ')" || { note "FAIL bench train"; failed=1; }
+[[ -n "$infer_ratio" ]] && note "bench infer: $(grep -E '^(torchvision|mrcnn)[ :]' "$work/infer_bench.log" | tr '\n' ' ')" || { note "FAIL bench infer"; failed=1; }
 
 echo
 echo "================ mrcnn GPU check summary ================"

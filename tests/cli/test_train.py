@@ -111,6 +111,21 @@ def test_mixed_precision_bf16_trains_on_cpu(shapes, tmp_path):
     assert len(steps) == 6 and all(math.isfinite(s["loss"]) for s in steps)
 
 
+def test_channels_last_trains_like_the_default_layout_and_saves_ordinary_weights(shapes, tmp_path):
+    finals, losses = [], []
+    for name, extra in [("default", []), ("nhwc", ["channels_last=true"])]:
+        # One step: later ones sample differently once float noise moves a proposal.
+        result = run("train", "-c", TINY, "--iters", "1", *data_overrides(shapes, tmp_path / name), *extra)
+        assert result.returncode == 0, result.stderr
+        steps, _ = metrics(tmp_path / name / "tiny_shapes" / "metrics.jsonl")
+        losses.append([s["loss"] for s in steps])
+        finals.append(load_file(str(tmp_path / name / "tiny_shapes" / "model_final.safetensors")))
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+    assert finals[0].keys() == finals[1].keys()
+    for key in finals[0]:  # the same (NCHW) order in the file, whatever the layout in memory
+        np.testing.assert_allclose(finals[1][key], finals[0][key], atol=1e-6, err_msg=key)
+
+
 def test_a_diverging_loss_stops_with_the_iteration_and_image_ids(shapes, tmp_path):
     result = run("train", "-c", TINY, "--iters", "40", "-o", "LearningRate.base_lr=100000",
                  "OptimizerBuilder.clip_grad_by_norm=0", *data_overrides(shapes, tmp_path))

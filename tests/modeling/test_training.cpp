@@ -1,5 +1,6 @@
 // Training pieces of the model: sampling, matching with crowd regions, and the training
-// forward's loss set on tiny inputs (including images without any positive).
+// forward's loss set on tiny inputs (including images without any positive), and the NHWC
+// layout giving the default layout's results.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -84,18 +85,28 @@ MaskRCNNOptions tiny_options() {
   return o;
 }
 
-TEST(MaskRCNNLosses, AlwaysTheSameFiveFiniteLossesWithGradients) {
-  at::manual_seed(0);
-  MaskRCNN model(tiny_options());
-  model->train();
+ImageBatch tiny_batch() {
   ImageBatch batch;
   batch.tensors = at::randn({2, 3, 64, 96});
   batch.image_sizes = {{64, 96}, {60, 80}};
   batch.original_sizes = batch.image_sizes;
-  ImageTargets with_objects{at::tensor({4.f, 4.f, 40.f, 30.f, 50.f, 10.f, 90.f, 60.f}).view({2, 4}),
-                            at::tensor({1L, 2L}), at::zeros({2, 64, 96}, at::kByte), flags({0, 0})};
-  with_objects.masks[0].slice(0, 4, 30).slice(1, 4, 40).fill_(1);
-  with_objects.masks[1].slice(0, 10, 60).slice(1, 50, 90).fill_(1);
+  return batch;
+}
+
+ImageTargets two_objects() {
+  ImageTargets t{at::tensor({4.f, 4.f, 40.f, 30.f, 50.f, 10.f, 90.f, 60.f}).view({2, 4}),
+                 at::tensor({1L, 2L}), at::zeros({2, 64, 96}, at::kByte), flags({0, 0})};
+  t.masks[0].slice(0, 4, 30).slice(1, 4, 40).fill_(1);
+  t.masks[1].slice(0, 10, 60).slice(1, 50, 90).fill_(1);
+  return t;
+}
+
+TEST(MaskRCNNLosses, AlwaysTheSameFiveFiniteLossesWithGradients) {
+  at::manual_seed(0);
+  MaskRCNN model(tiny_options());
+  model->train();
+  const ImageBatch batch = tiny_batch();
+  const ImageTargets with_objects = two_objects();
   // The second image has only a crowd region: no positive anywhere.
   ImageTargets crowd_only{at::tensor({10.f, 10.f, 40.f, 40.f}).view({1, 4}), at::tensor({1L}),
                           at::zeros({1, 64, 96}, at::kByte), flags({1})};
@@ -122,6 +133,45 @@ TEST(MaskRCNNLosses, AlwaysTheSameFiveFiniteLossesWithGradients) {
   const LossMap none = model->losses(batch, {crowd_only, crowd_only}, g2);
   ASSERT_EQ(none.size(), 5u);
   EXPECT_EQ(none[4].second.item<double>(), 0.0);  // loss_mask
+}
+
+TEST(ChannelsLast, SameLossesGradientsAndDetectionsAsTheDefaultLayout) {
+  MaskRCNNOptions nhwc_options = tiny_options();
+  nhwc_options.channels_last = true;
+  at::manual_seed(0);
+  MaskRCNN nchw(tiny_options());
+  at::manual_seed(0);
+  MaskRCNN nhwc(nhwc_options);
+  const auto conv = nhwc->named_parameters()["backbone.body.conv1.weight"];
+  EXPECT_TRUE(conv.is_contiguous(at::MemoryFormat::ChannelsLast));
+  EXPECT_FALSE(conv.is_contiguous());
+
+  const ImageBatch batch = tiny_batch();
+  std::vector<LossMap> losses;
+  for (MaskRCNN* model : {&nchw, &nhwc}) {
+    (*model)->train();
+    std::vector<at::Generator> g = {generator(0), generator(1)};
+    losses.push_back((*model)->losses(batch, {two_objects(), two_objects()}, g));
+    total_loss(losses.back()).backward();
+  }
+  for (std::size_t k = 0; k < losses[0].size(); ++k) {
+    EXPECT_NEAR(losses[0][k].second.item<double>(), losses[1][k].second.item<double>(), 1e-5)
+        << losses[0][k].first;
+  }
+  const auto nchw_parameters = nchw->named_parameters();
+  for (const auto& p : nhwc->named_parameters()) {
+    if (!p.value().grad().defined()) continue;
+    const at::Tensor expected = nchw_parameters[p.key()].grad();
+    EXPECT_TRUE(at::allclose(p.value().grad(), expected, 1e-4, 1e-5)) << p.key();
+  }
+
+  const std::vector<at::Tensor> images = {at::rand({3, 64, 96})};
+  const ImageResult a = nchw->predict(images)[0], b = nhwc->predict(images)[0];
+  ASSERT_GT(a.scores.numel(), 0);
+  ASSERT_EQ(a.scores.numel(), b.scores.numel());
+  EXPECT_TRUE(at::allclose(a.boxes, b.boxes, 1e-4, 1e-3));
+  // Another summation order in every convolution: float noise, amplified by 20 layers.
+  EXPECT_TRUE(at::allclose(a.masks, b.masks, 1e-4, 2e-4));
 }
 
 TEST(ResNet, SmallVariantsHaveTorchvisionShapes) {

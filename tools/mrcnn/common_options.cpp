@@ -1,5 +1,7 @@
 #include "common_options.h"
 
+#include <ATen/Context.h>
+
 #include <iostream>
 
 #include "mrcnn/config/loader.h"
@@ -26,7 +28,10 @@ config::Config load_config(const ConfigOptions& options) {
 }
 
 c10::Device select_device(const ConfigOptions& options, const config::Config& config) {
-  return engine::resolve_device(engine::requested_device(config, options.device));
+  const c10::Device device =
+      engine::resolve_device(engine::requested_device(config, options.device));
+  if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(config.cudnn_benchmark);
+  return device;
 }
 
 }  // namespace mrcnn::cli

@@ -25,7 +25,8 @@ void add_device_option(CLI::App& command, std::string& device);
 
 config::Config load_config(const ConfigOptions& options);
 
-// --device, else the config's device flags; checked for availability. Prints nothing.
+// --device, else the config's device flags; checked for availability. On CUDA, applies the
+// config's cudnn_benchmark. Prints nothing.
 c10::Device select_device(const ConfigOptions& options, const config::Config& config);
 
 }  // namespace mrcnn::cli

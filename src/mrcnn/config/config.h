@@ -471,6 +471,10 @@ struct Config {
   // and how long a collective may wait for the other ranks before the run stops, in seconds.
   std::string dist_backend = "auto";
   int64_t dist_timeout = 600;
+  // Our extensions for speed on GPUs: cuDNN picks the fastest convolution algorithm for each
+  // new input size (measured once per size), and the model computes in NHWC memory order.
+  bool cudnn_benchmark = true;
+  bool channels_last = false;
 
   std::string architecture = "MaskRCNN";
   std::string metric = "COCO";
@@ -540,6 +544,8 @@ struct Config {
     v("amp_dtype", s.amp_dtype);
     v("dist_backend", s.dist_backend);
     v("dist_timeout", s.dist_timeout);
+    v("cudnn_benchmark", s.cudnn_benchmark);
+    v("channels_last", s.channels_last);
     v("architecture", s.architecture);
     v("metric", s.metric);
     v("num_classes", s.num_classes);

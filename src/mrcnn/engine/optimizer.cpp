@@ -88,7 +88,7 @@ void SGD::load_state(const io::NamedTensors& state) {
     const std::size_t i = static_cast<std::size_t>(it - names_.begin());
     if (!tensor.sizes().equals(parameters_[i].sizes()))
       throw Error("optimizer state for " + name + " has the wrong shape");
-    loaded[i] = tensor.to(parameters_[i].options()).clone();
+    loaded[i] = at::empty_like(parameters_[i]).copy_(tensor);  // the parameter's layout
   }
   momentum_ = std::move(loaded);
 }

@@ -23,6 +23,7 @@ MaskRCNNOptions options_from_config(const config::Config& c) {
   o.resnet.frozen_stages = c.resnet.freeze_at < 0 ? -1 : c.resnet.freeze_at + 1;
 
   o.fpn_channels = c.fpn.out_channel;
+  o.channels_last = c.channels_last;
   const auto& a = c.rpn_head.anchor_generator;
   o.anchor_sizes = a.anchor_sizes;
   o.aspect_ratios = a.aspect_ratios;

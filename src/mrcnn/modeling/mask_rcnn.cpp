@@ -31,6 +31,17 @@ MaskRCNNImpl::MaskRCNNImpl(const MaskRCNNOptions& o) : options_(o), transform_(o
       RegionProposalNetwork(AnchorGenerator(o.anchor_sizes, o.aspect_ratios, o.anchor_offset),
                             o.fpn_channels, o.train_proposals, o.test_proposals, o.rpn_training));
   roi_heads = register_module("roi_heads", RoIHeads(o.fpn_channels, o.roi_heads));
+  if (o.channels_last) {
+    // Loading weights copies into these tensors and moving them keeps their layout.
+    for (at::Tensor& p : parameters()) {
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+  }
+}
+
+std::vector<at::Tensor> MaskRCNNImpl::features(const at::Tensor& images) {
+  return backbone->forward(
+      options_.channels_last ? images.contiguous(at::MemoryFormat::ChannelsLast) : images);
 }
 
 std::vector<ImageResult> MaskRCNNImpl::predict(const std::vector<at::Tensor>& images,
@@ -40,7 +51,7 @@ std::vector<ImageResult> MaskRCNNImpl::predict(const std::vector<at::Tensor>& im
   const bool was_training = is_training();
   eval();
   ImageBatch batch = transform_(images);
-  std::vector<at::Tensor> features = backbone->forward(batch.tensors);
+  std::vector<at::Tensor> features = this->features(batch.tensors);
   RPNOutput proposals =
       rpn->forward(features, batch.image_sizes, batch.tensors.size(2), batch.tensors.size(3));
   std::vector<Detections> detections =
@@ -68,7 +79,7 @@ LossMap MaskRCNNImpl::losses(const ImageBatch& batch, const std::vector<ImageTar
               "losses: ", batch.image_sizes.size(), " images, ", targets.size(), " targets, ",
               generators.size(), " generators");
   TORCH_CHECK(is_training(), "losses: the model is in eval mode");
-  const std::vector<at::Tensor> features = backbone->forward(batch.tensors);
+  const std::vector<at::Tensor> features = this->features(batch.tensors);
   const RPNOutput rpn_output =
       rpn->forward(features, batch.image_sizes, batch.tensors.size(2), batch.tensors.size(3));
   auto [rpn_objectness, rpn_box] = rpn->losses(rpn_output, targets, generators, count_mean);
