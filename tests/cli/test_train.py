@@ -126,6 +126,17 @@ def test_channels_last_trains_like_the_default_layout_and_saves_ordinary_weights
         np.testing.assert_allclose(finals[1][key], finals[0][key], atol=1e-6, err_msg=key)
 
 
+def test_preprocessing_on_the_training_device_trains_bit_for_bit_like_the_workers(shapes, tmp_path):
+    finals = []
+    for where in ["workers", "device"]:
+        result = run("train", "-c", TINY, "--iters", "3", *data_overrides(shapes, tmp_path / where),
+                     f"train_preprocess={where}")
+        assert result.returncode == 0, result.stderr
+        finals.append(load_file(str(tmp_path / where / "tiny_shapes" / "model_final.safetensors")))
+    for key in finals[0]:
+        assert np.array_equal(finals[0][key], finals[1][key]), key
+
+
 def test_a_diverging_loss_stops_with_the_iteration_and_image_ids(shapes, tmp_path):
     result = run("train", "-c", TINY, "--iters", "40", "-o", "LearningRate.base_lr=100000",
                  "OptimizerBuilder.clip_grad_by_norm=0", *data_overrides(shapes, tmp_path))

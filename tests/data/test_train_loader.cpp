@@ -105,6 +105,37 @@ TEST_F(TrainLoaderTest, WorkerThreadsGiveTheSameBatchesAsTheCallingThread) {
   }
 }
 
+TEST_F(TrainLoaderTest, FinishingOnTheDeviceGivesTheWorkersBatches) {
+  const CocoDataset d = dataset();
+  auto run = [&](bool on_device) {
+    TrainLoaderOptions o{.batch_size = 2, .workers = 2, .finish_on_device = on_device, .seed = 4};
+    TrainLoader loader(d, training_view(d, true, false, nullptr), image_dir(),
+                       TrainTransformOptions{.short_sides = {48, 80}, .max_size = 200}, o);
+    loader.start_epoch(0);
+    std::vector<TrainBatch> batches;
+    while (auto b = loader.next()) {
+      EXPECT_EQ(b->unfinished.empty(), !on_device);
+      EXPECT_EQ(b->images.tensors.defined(), !on_device);
+      loader.finish(*b, c10::Device(c10::kCPU));  // the device here: the same operations
+      batches.push_back(std::move(*b));
+    }
+    return batches;
+  };
+  const auto workers = run(false), device = run(true);
+  ASSERT_EQ(workers.size(), device.size());
+  ASSERT_GT(workers.size(), 1u);
+  for (std::size_t k = 0; k < workers.size(); ++k) {
+    EXPECT_TRUE(device[k].unfinished.empty());
+    EXPECT_EQ(device[k].images.image_sizes, workers[k].images.image_sizes);
+    EXPECT_TRUE(at::equal(device[k].images.tensors, workers[k].images.tensors));
+    ASSERT_EQ(device[k].targets.size(), workers[k].targets.size());
+    for (std::size_t i = 0; i < workers[k].targets.size(); ++i) {
+      EXPECT_TRUE(at::equal(device[k].targets[i].masks, workers[k].targets[i].masks));
+      EXPECT_TRUE(at::equal(device[k].targets[i].boxes, workers[k].targets[i].boxes));
+    }
+  }
+}
+
 TEST_F(TrainLoaderTest, TargetsFollowResizeAndFlip) {
   const CocoDataset d = dataset();
   const auto records = training_view(d, true, false, nullptr);

@@ -90,6 +90,8 @@ int run_train(const TrainOptions& options) {
   data::TrainLoaderOptions loader_options =
       engine::train_loader_options(cfg, dist.launch.rank, dist.launch.world_size);
   loader_options.pin_memory = device.is_cuda();
+  loader_options.finish_on_device =
+      cfg.train_preprocess == "device" || (cfg.train_preprocess == "auto" && device.is_cuda());
   data::TrainLoader loader(dataset, std::move(records),
                            (root / cfg.train_dataset.image_dir).string(),
                            engine::train_transform_options(cfg), loader_options);

@@ -475,6 +475,9 @@ struct Config {
   // new input size (measured once per size), and the model computes in NHWC memory order.
   bool cudnn_benchmark = true;
   bool channels_last = false;
+  // Where training images are resized, flipped, normalised and padded: "workers" (the loader's
+  // threads), "device" (the training device; workers only decode) or "auto" (device on GPUs).
+  std::string train_preprocess = "auto";
 
   std::string architecture = "MaskRCNN";
   std::string metric = "COCO";
@@ -546,6 +549,7 @@ struct Config {
     v("dist_timeout", s.dist_timeout);
     v("cudnn_benchmark", s.cudnn_benchmark);
     v("channels_last", s.channels_last);
+    v("train_preprocess", s.train_preprocess);
     v("architecture", s.architecture);
     v("metric", s.metric);
     v("num_classes", s.num_classes);

@@ -246,6 +246,7 @@ void validate(const Config& c) {
   p.at_least<int64_t>("epoch", c.epoch, 1);
   p.at_least<int64_t>("snapshot_iter", c.snapshot_iter, 0);
   p.one_of("amp_dtype", c.amp_dtype, {"auto", "float16", "bfloat16"});
+  p.one_of("train_preprocess", c.train_preprocess, {"auto", "workers", "device"});
   p.one_of("dist_backend", c.dist_backend, {"auto", "gloo", "nccl"});
   p.at_least<int64_t>("dist_timeout", c.dist_timeout, 1);
   p.at_least<int64_t>("worker_num", c.worker_num, 0);

@@ -146,17 +146,34 @@ TrainBatch TrainLoader::make_batch(int64_t epoch, int64_t index,
     global_height = std::max(global_height, size[0]);
     global_width = std::max(global_width, size[1]);
   }
+  batch.padded_height = global_height;
+  batch.padded_width = global_width;
   for (int64_t i = 0; i < options_.batch_size; ++i) {
     const int64_t slot = options_.rank * options_.batch_size + i;
-    TrainSample sample = make_train_sample(dataset_, records_[global[slot]], image_dir_, transform_,
+    TrainSample sample = read_train_sample(dataset_, records_[global[slot]], image_dir_, transform_,
                                            seed_of(static_cast<std::size_t>(slot)));
+    batch.image_ids.push_back(sample.image_id);
+    batch.unfinished.push_back(std::move(sample));
+  }
+  if (!options_.finish_on_device) finish(batch, c10::Device(c10::kCPU));
+  return batch;
+}
+
+void TrainLoader::finish(TrainBatch& batch, const c10::Device& device) const {
+  if (batch.unfinished.empty()) return;
+  std::vector<at::Tensor> images;
+  for (TrainSample& sample : batch.unfinished) {
+    sample.image = sample.image.to(device, /*non_blocking=*/true);
+    sample.targets = sample.targets.to(device, /*non_blocking=*/true);
+    finish_train_sample(sample, transform_);
     images.push_back(std::move(sample.image));
     batch.targets.push_back(std::move(sample.targets));
-    batch.image_ids.push_back(sample.image_id);
   }
+  batch.unfinished.clear();
+  // Pinned only where the batch is still to be copied to a GPU.
+  const bool pin = options_.pin_memory && device.is_cpu();
   batch.images =
-      pad_images(images, options_.pad_to_stride, options_.pin_memory, global_height, global_width);
-  return batch;
+      pad_images(images, options_.pad_to_stride, pin, batch.padded_height, batch.padded_width);
 }
 
 void TrainLoader::worker_loop() {

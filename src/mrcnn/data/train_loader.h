@@ -6,6 +6,8 @@
 // per rank, so N ranks with batch B see exactly the images one process with batch N x B sees.
 #pragma once
 
+#include <c10/core/Device.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -32,6 +34,8 @@ struct TrainLoaderOptions {
   int64_t prefetch = 4;        // batches made ahead of the one being trained on
   int64_t pad_to_stride = 32;  // batch tensors are padded to a multiple of this
   bool pin_memory = false;     // page-locked batch tensors, for asynchronous copies to a GPU
+  // Workers only decode; finish() resizes, flips, normalises and pads on the training device.
+  bool finish_on_device = false;
   uint64_t seed = 0;
   int64_t rank = 0;
   int64_t world_size = 1;
@@ -43,6 +47,10 @@ struct TrainBatch {
   modeling::ImageBatch images;
   std::vector<modeling::ImageTargets> targets;
   std::vector<int64_t> image_ids;
+  // With finish_on_device, until TrainLoader::finish: the read samples (images and targets
+  // are empty) and the size to pad to (that of the whole global batch).
+  std::vector<TrainSample> unfinished;
+  int64_t padded_height = 0, padded_width = 0;
 };
 
 // The global batches of one epoch, as positions into `records`, before the per-rank split.
@@ -71,6 +79,8 @@ class TrainLoader {
   void start_epoch(int64_t epoch, int64_t first_batch = 0);
   // The epoch's next batch, or nothing at its end. A worker's error is rethrown here.
   std::optional<TrainBatch> next();
+  // Makes an unfinished batch's images and targets on `device`; nothing when it is finished.
+  void finish(TrainBatch& batch, const c10::Device& device) const;
 
  private:
   TrainBatch make_batch(int64_t epoch, int64_t index, const std::vector<int64_t>& global) const;

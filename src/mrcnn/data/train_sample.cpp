@@ -59,28 +59,15 @@ SampleGeometry sample_geometry(const CocoImage& image, const TrainTransformOptio
   return g;
 }
 
-TrainSample make_train_sample(const CocoDataset& dataset, const TrainingRecord& record,
+TrainSample read_train_sample(const CocoDataset& dataset, const TrainingRecord& record,
                               const std::string& image_dir, const TrainTransformOptions& options,
                               uint64_t seed) {
   const CocoImage& info = dataset.images[record.image_index];
-  const at::Tensor rgb = read_dataset_image(image_dir, info);
-  const SampleGeometry geometry = sample_geometry(info, options, seed);
-  const bool flip = geometry.flip;
-  const auto size = geometry.size;
-
   TrainSample sample;
   sample.image_id = info.id;
-  sample.flipped = flip;
-  const auto f32 = at::TensorOptions(at::kFloat);
-  const at::Tensor mean =
-      at::tensor(std::vector<double>(options.mean.begin(), options.mean.end()), f32)
-          .view({3, 1, 1});
-  const at::Tensor std =
-      at::tensor(std::vector<double>(options.std.begin(), options.std.end()), f32).view({3, 1, 1});
-  at::Tensor image = rgb.permute({2, 0, 1}).to(at::kFloat).div_(255).sub_(mean).div_(std);
-  image = options.bicubic
-              ? at::upsample_bicubic2d(image.unsqueeze(0), {size[0], size[1]}, false)[0]
-              : at::upsample_bilinear2d(image.unsqueeze(0), {size[0], size[1]}, false)[0];
+  sample.image = read_dataset_image(image_dir, info);
+  sample.geometry = sample_geometry(info, options, seed);
+  const auto size = sample.geometry.size;
 
   const int64_t count = static_cast<int64_t>(record.annotation_indices.size());
   std::vector<float> boxes;
@@ -91,27 +78,55 @@ TrainSample make_train_sample(const CocoDataset& dataset, const TrainingRecord& 
     const CocoAnnotation& ann = dataset.annotations[record.annotation_indices[g]];
     const auto& b = record.boxes_xyxy[g];
     double x1 = b[0] * sx, x2 = b[2] * sx;
-    if (flip) std::tie(x1, x2) = std::pair{double(size[1]) - x2, double(size[1]) - x1};
+    if (sample.geometry.flip) {
+      std::tie(x1, x2) = std::pair{double(size[1]) - x2, double(size[1]) - x1};
+    }
     boxes.insert(boxes.end(), {float(x1), float(b[1] * sy), float(x2), float(b[3] * sy)});
     labels.push_back(options.label_is_category_id ? ann.category_id
                                                   : dataset.label_of(ann.category_id));
     crowd.push_back(ann.iscrowd ? 1 : 0);
   }
-  at::Tensor masks = instance_masks(dataset, record, info);
-  if (count > 0) {
-    masks = at::upsample_nearest2d(masks.unsqueeze(1), {size[0], size[1]}).squeeze(1);
-  } else {
-    masks = at::zeros({0, size[0], size[1]}, at::kByte);
-  }
-  if (flip) {
+  sample.targets.boxes = at::tensor(boxes, at::kFloat).view({count, 4});
+  sample.targets.labels = at::tensor(labels, at::kLong);
+  sample.targets.masks = instance_masks(dataset, record, info);
+  sample.targets.crowd = at::tensor(crowd, at::kByte).to(at::kBool);
+  return sample;
+}
+
+void finish_train_sample(TrainSample& sample, const TrainTransformOptions& options) {
+  TORCH_CHECK(!sample.finished, "finish_train_sample: sample ", sample.image_id, " is finished");
+  const auto size = sample.geometry.size;
+  const auto f32 = at::TensorOptions(at::kFloat).device(sample.image.device());
+  const at::Tensor mean =
+      at::tensor(std::vector<double>(options.mean.begin(), options.mean.end()), at::kFloat)
+          .view({3, 1, 1})
+          .to(f32.device());
+  const at::Tensor std =
+      at::tensor(std::vector<double>(options.std.begin(), options.std.end()), at::kFloat)
+          .view({3, 1, 1})
+          .to(f32.device());
+  at::Tensor image = sample.image.permute({2, 0, 1}).to(at::kFloat).div_(255).sub_(mean).div_(std);
+  image = options.bicubic
+              ? at::upsample_bicubic2d(image.unsqueeze(0), {size[0], size[1]}, false)[0]
+              : at::upsample_bilinear2d(image.unsqueeze(0), {size[0], size[1]}, false)[0];
+  at::Tensor masks = sample.targets.masks;
+  masks = masks.size(0) > 0
+              ? at::upsample_nearest2d(masks.unsqueeze(1), {size[0], size[1]}).squeeze(1)
+              : at::zeros({0, size[0], size[1]}, masks.options());
+  if (sample.geometry.flip) {
     image = image.flip({-1});
     masks = masks.flip({-1});
   }
   sample.image = image.contiguous();
-  sample.targets.boxes = at::tensor(boxes, f32).view({count, 4});
-  sample.targets.labels = at::tensor(labels, at::kLong);
   sample.targets.masks = masks.contiguous();
-  sample.targets.crowd = at::tensor(crowd, at::kByte).to(at::kBool);
+  sample.finished = true;
+}
+
+TrainSample make_train_sample(const CocoDataset& dataset, const TrainingRecord& record,
+                              const std::string& image_dir, const TrainTransformOptions& options,
+                              uint64_t seed) {
+  TrainSample sample = read_train_sample(dataset, record, image_dir, options, seed);
+  finish_train_sample(sample, options);
   return sample;
 }
 

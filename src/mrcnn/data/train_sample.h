@@ -1,7 +1,8 @@
 // One training image made ready for the model: decoded, resized to a random short side,
 // randomly flipped, normalised, with its boxes, labels, crowd flags and instance masks in the
 // same coordinates. Every random choice comes from `seed`, so a sample is a pure function of
-// (record, seed) whatever thread makes it.
+// (record, seed) whatever thread makes it. Two parts: reading (decoding, on the CPU) and
+// finishing (the tensor work, on whatever device holds the read tensors, a GPU included).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -28,13 +29,6 @@ struct TrainTransformOptions {
   bool label_is_category_id = false;
 };
 
-struct TrainSample {
-  int64_t image_id = 0;
-  at::Tensor image;  // float [3, H, W], normalised
-  modeling::ImageTargets targets;
-  bool flipped = false;
-};
-
 // The random choices for one sample and the size the image is resized to; cheap (no decoding),
 // so every rank can know the sizes of a whole global batch.
 struct SampleGeometry {
@@ -45,6 +39,25 @@ struct SampleGeometry {
 SampleGeometry sample_geometry(const CocoImage& image, const TrainTransformOptions& options,
                                uint64_t seed);
 
+struct TrainSample {
+  int64_t image_id = 0;
+  SampleGeometry geometry;
+  bool finished = false;
+  // Read: uint8 [H, W, 3] as decoded. Finished: float [3, h, w], resized, flipped, normalised.
+  at::Tensor image;
+  // Boxes, labels and crowd flags are final once read; the masks are uint8 [G, H, W] at the
+  // decoded size until finished, then [G, h, w] like the image.
+  modeling::ImageTargets targets;
+};
+
+// Decodes the image and rasterises the masks; boxes already in the finished coordinates.
+TrainSample read_train_sample(const CocoDataset& dataset, const TrainingRecord& record,
+                              const std::string& image_dir, const TrainTransformOptions& options,
+                              uint64_t seed);
+// Resizes, flips and normalises a read sample on the device its tensors are on (the same
+// operations in the same order on every device, so the CPU gives the same bits either way).
+void finish_train_sample(TrainSample& sample, const TrainTransformOptions& options);
+// Both parts on the calling thread.
 TrainSample make_train_sample(const CocoDataset& dataset, const TrainingRecord& record,
                               const std::string& image_dir, const TrainTransformOptions& options,
                               uint64_t seed);

@@ -298,6 +298,7 @@ TrainSummary Trainer::run() {
       const auto step_start = Clock::now();
       std::optional<data::TrainBatch> batch = loader_.next();
       if (!batch) break;
+      loader_.finish(*batch, device_);  // a batch left to the training device
       const double data_time = seconds_since(step_start);
       const double lr = options_.schedule.at(position_.iteration);
       const std::vector<double> values = train_step(*batch, lr, summary);
