@@ -79,7 +79,7 @@ TEST(SGD, ClipsTheGlobalGradientNorm) {
   Tiny model;
   SGD sgd(model, {.momentum = 0, .weight_decay = 0, .clip_grad_norm = 1.0});
   for (auto& p : model.parameters()) p.mutable_grad() = at::full_like(p, 3.0);
-  const double norm = sgd.clip_gradients();
+  const double norm = sgd.clip_gradients().item<double>();
   int64_t n = 0;
   for (auto& p : model.parameters()) n += p.numel();
   EXPECT_NEAR(norm, 3.0 * std::sqrt(double(n)), 1e-4);

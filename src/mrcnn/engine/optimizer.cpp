@@ -33,40 +33,65 @@ void SGD::zero_grad() {
   }
 }
 
-double SGD::clip_gradients() {
-  std::vector<at::Tensor> norms;
+at::Tensor SGD::clip_gradients() {
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> grads;
   for (const auto& p : parameters_) {
-    if (p.grad().defined()) norms.push_back(p.grad().detach().to(at::kFloat).norm().unsqueeze(0));
+    if (p.grad().defined()) grads.push_back(p.grad());
   }
-  if (norms.empty()) return 0;
-  const at::Tensor total = at::cat(norms).norm();
-  const double norm = total.item<double>();
-  if (options_.clip_grad_norm > 0 && norm > options_.clip_grad_norm) {
-    const double scale = options_.clip_grad_norm / (norm + 1e-6);
-    for (auto& p : parameters_) {
-      if (p.grad().defined()) p.mutable_grad().mul_(scale);
-    }
+  if (grads.empty()) return at::zeros({});
+  const at::Tensor norm = at::stack(at::_foreach_norm(grads)).to(at::kFloat).norm();
+  if (options_.clip_grad_norm > 0) {
+    // A factor of at most 1 computed on the device: no wait for the norm (PyTorch's rule).
+    const at::Tensor factor = (options_.clip_grad_norm / (norm + 1e-6)).clamp_max(1.0);
+    at::_foreach_mul_(grads, factor);
   }
   return norm;
 }
 
 void SGD::step(double lr) {
   at::NoGradGuard no_grad;
+  // Whole lists per operation (one fused kernel per list on GPUs, not one per parameter).
+  std::vector<at::Tensor> params, grads, decayed_params, decayed_grads;
+  std::vector<std::size_t> index;
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
-    at::Tensor& p = parameters_[i];
-    if (!p.grad().defined()) continue;
-    at::Tensor d = p.grad();
-    if (decay_[i] && options_.weight_decay != 0) d = d.add(p, options_.weight_decay);
-    if (options_.momentum != 0) {
-      if (!momentum_[i].defined()) {
-        momentum_[i] = d.clone();
-      } else {
-        momentum_[i].mul_(options_.momentum).add_(d);
-      }
-      d = momentum_[i];
+    if (!parameters_[i].grad().defined()) continue;
+    index.push_back(i);
+    params.push_back(parameters_[i]);
+    grads.push_back(parameters_[i].grad());
+    if (decay_[i] && options_.weight_decay != 0) {
+      decayed_params.push_back(parameters_[i]);
+      decayed_grads.push_back(parameters_[i].grad());
     }
-    p.add_(d, -lr);
   }
+  if (params.empty()) return;
+  // d = g + decay * w for the decayed parameters, g for the others.
+  std::vector<at::Tensor> d = grads;
+  if (!decayed_grads.empty()) {
+    std::vector<at::Tensor> with_decay =
+        at::_foreach_add(decayed_grads, decayed_params, options_.weight_decay);
+    for (std::size_t k = 0, j = 0; k < index.size(); ++k) {
+      if (decay_[index[k]] && options_.weight_decay != 0) d[k] = with_decay[j++];
+    }
+  }
+  if (options_.momentum != 0) {
+    std::vector<at::Tensor> buffers, updates;
+    for (std::size_t k = 0; k < index.size(); ++k) {
+      at::Tensor& v = momentum_[index[k]];
+      if (!v.defined()) {
+        v = d[k].clone();  // the first step: v = d
+      } else {
+        buffers.push_back(v);
+        updates.push_back(d[k]);
+      }
+      d[k] = v;
+    }
+    if (!buffers.empty()) {
+      at::_foreach_mul_(buffers, options_.momentum);
+      at::_foreach_add_(buffers, updates);
+    }
+  }
+  at::_foreach_add_(params, d, -lr);
 }
 
 io::NamedTensors SGD::state() const {

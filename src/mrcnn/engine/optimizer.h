@@ -25,8 +25,9 @@ class SGD {
   SGD(torch::nn::Module& model, SGDOptions options);
 
   void zero_grad();
-  // Global L2 norm of the gradients (before clipping); clips when configured.
-  double clip_gradients();
+  // Global L2 norm of the gradients (before clipping, a 0-d tensor on their device); clips
+  // when configured, without waiting for the device.
+  at::Tensor clip_gradients();
   void step(double lr);
 
   // Momentum buffers by parameter name ("momentum.<name>"); absent before the first step.

@@ -161,16 +161,18 @@ std::vector<double> Trainer::train_step(const data::TrainBatch& batch, double lr
   for (const auto& [name, value] : losses) parts.push_back(value.detach().to(at::kFloat));
   parts.push_back(loss.detach().to(at::kFloat));
   const at::Tensor local = at::stack(parts);
-  const bool local_finite = at::isfinite(local[-1]).item<bool>();
-  at::Tensor reduced = at::cat({local, at::full({1}, local_finite ? 0.0 : 1.0, local.options())});
+  const at::Tensor local_bad = at::isfinite(local[-1]).logical_not().to(at::kFloat).view({1});
+  at::Tensor reduced = at::cat({local, local_bad});
   if (world_size() > 1) {
     std::vector<at::Tensor> buffer = {reduced};
     options_.group->all_reduce_mean(buffer);
     reduced = buffer[0];
   }
-  const at::Tensor values_tensor = reduced.to(at::kCPU, at::kDouble);
-  std::vector<double> values(values_tensor.data_ptr<double>(),
-                             values_tensor.data_ptr<double>() + values_tensor.numel());
+  // The step's one wait for the device outside sampling and NMS: values, then both flags.
+  const at::Tensor host = at::cat({reduced, local_bad}).to(at::kCPU, at::kDouble);
+  std::vector<double> values(host.data_ptr<double>(), host.data_ptr<double>() + host.numel());
+  const bool local_finite = values.back() == 0;
+  values.pop_back();
   const bool finite = values.back() == 0;
   values.pop_back();
   if (!finite && !scaler_.enabled()) {
