@@ -50,6 +50,12 @@ TEST(CudaOps, NmsMatchesCpu) {
     EXPECT_TRUE(at::equal(nms(boxes.cuda(), scores.cuda(), threshold).cpu(),
                           nms(boxes, scores, threshold)));
   }
+  // 3000 boxes in 8 groups: one shifted NMS on the GPU, a loop over groups on the CPU. Whole
+  // pixel coordinates, so that shifting is exact and both see the same overlaps.
+  const at::Tensor groups = at::randint(0, 8, {3000}, at::kLong);
+  const at::Tensor whole = boxes.round();
+  EXPECT_TRUE(at::equal(batched_nms(whole.cuda(), scores.cuda(), groups.cuda(), 0.5).cpu(),
+                        batched_nms(whole, scores, groups, 0.5)));
 }
 
 TEST(CudaOps, PastedMasksMatchCpu) {

@@ -27,7 +27,9 @@ at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_thr
 at::Tensor batched_nms(const at::Tensor& boxes, const at::Tensor& scores, const at::Tensor& groups,
                        double iou_threshold) {
   if (boxes.numel() == 0) return at::empty({0}, boxes.options().dtype(at::kLong));
-  if (boxes.size(0) <= 1000) {
+  // A GPU's NMS is one kernel and one read back, while a loop over groups waits for the device
+  // twice per group: one NMS for up to 5000 boxes there (torchvision's limits, too).
+  if (boxes.size(0) <= (boxes.is_cuda() ? 5000 : 1000)) {
     // Few boxes: one NMS, with each group's boxes shifted so groups never overlap.
     const at::Tensor offsets = groups.to(boxes.scalar_type()) * (boxes.max() + 1);
     return nms(boxes + offsets.unsqueeze(1), scores, iou_threshold);
