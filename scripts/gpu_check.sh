@@ -3,7 +3,8 @@
 #   scripts/gpu_check.sh
 # It uses gpu_bundle/ (made by scripts/gpu_bundle.sh on a build machine) or an existing build/.
 # Steps: environment, CUDA kernels against the CPU ones (forward and backward), a few training
-# steps on CUDA (fp32: finite and falling losses; --amp float16 and bfloat16: finite), then the
+# steps on CUDA (fp32: finite and falling losses; --amp float16, bfloat16 and float16 with
+# channels_last: finite; images preprocessed on the GPU, the default there), then the
 # GPU benchmarks against torchvision. It ends with a summary block whose last line starts with
 # TARGETS MET or TARGETS MISSED. MRCNN_GPU_CHECK_DEVICE=cpu runs the same steps on the CPU with
 # tiny sizes, to check the script itself.
@@ -83,6 +84,7 @@ train() {  # train NAME MUST_FALL ARGS...
 step train_fp32 train fp32 1 --iters 60
 step train_amp_fp16 train fp16 0 --iters 20 --amp -o amp_dtype=float16
 step train_amp_bf16 train bf16 0 --iters 20 --amp -o amp_dtype=bfloat16
+step train_amp_fp16_channels_last train nhwc 0 --iters 20 --amp -o amp_dtype=float16 channels_last=true
 
 # 3. Benchmarks against torchvision on the same device.
 bench_args=(--device "$device" --binary "$mrcnn" --data "$work/bench")

@@ -25,7 +25,7 @@ def test_bundle_and_dry_run_on_the_cpu():
     assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
     lines = check.stdout.strip().splitlines()
     summary = lines[lines.index("================ mrcnn GPU check summary ================"):]
-    for step in ["train_fp32", "train_amp_fp16", "train_amp_bf16"]:
+    for step in ["train_fp32", "train_amp_fp16", "train_amp_bf16", "train_amp_fp16_channels_last"]:
         assert any(line.startswith(f"PASS {step}") for line in summary), summary
     assert any(line.startswith("bench train: torchvision:") for line in summary)
     assert any(line.startswith("bench infer: torchvision:") for line in summary)
