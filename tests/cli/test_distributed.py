@@ -100,6 +100,21 @@ def test_plain_environment_launch_gives_the_torchrun_result(shapes, runs, tmp_pa
     assert len(lines) == 3
 
 
+def test_two_ranks_in_channels_last_match_the_default_layout(shapes, runs, tmp_path):
+    base, _ = runs
+    processes = environment_launch(
+        ["train", "-c", TINY, "--iters", "3",
+         *overrides(shapes, tmp_path, "TrainReader.batch_size=1", "channels_last=true")],
+        2, free_port())
+    for p in processes:
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err + out
+    expected, got = weights(base / "torchrun"), weights(tmp_path)
+    worst = max(float(np.abs(expected[k] - got[k]).max() / max(np.abs(expected[k]).max(), 1e-3))
+                for k in expected)
+    assert worst < 5e-4, worst  # NHWC gradients averaged in memory order, put back correctly
+
+
 def test_a_killed_rank_stops_the_other_with_a_message_naming_it(shapes, tmp_path):
     args = ["train", "-c", TINY, "--iters", "400",
             *overrides(shapes, tmp_path, "TrainReader.batch_size=1", "snapshot_iter=2", "dist_timeout=60")]

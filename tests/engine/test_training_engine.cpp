@@ -175,6 +175,26 @@ TEST(GradientReducer, BucketsGradientsAsTheyArriveAndFillsInUnusedParameters) {
   EXPECT_TRUE(at::equal(parameters[2].grad(), at::ones({2, 2})));
 }
 
+TEST(GradientReducer, KeepsChannelsLastGradientsInTheirLayout) {
+  const auto group = ProcessGroup::create({}, c10::Device("cpu"), "auto", std::chrono::seconds(5));
+  std::vector<at::Tensor> parameters = {
+      at::randn({4, 3, 2, 5}).contiguous(at::MemoryFormat::ChannelsLast).requires_grad_(true),
+      at::randn({6}).requires_grad_(true)};
+  GradientReducer reducer(*group, parameters, /*bucket_bytes=*/1 << 20);
+  const at::Tensor weights = at::randn({4, 3, 2, 5});
+  for (const bool conv_used : {true, false}) {  // unused: the reducer makes its gradient
+    for (auto& p : parameters) p.mutable_grad() = at::Tensor();
+    reducer.begin();
+    at::Tensor loss = parameters[1].sum();
+    if (conv_used) loss = loss + (parameters[0] * weights).sum();
+    loss.backward();
+    reducer.finish();
+    EXPECT_TRUE(at::allclose(parameters[0].grad(), conv_used ? weights : at::zeros_like(weights)));
+    EXPECT_TRUE(parameters[0].grad().is_contiguous(at::MemoryFormat::ChannelsLast));
+    EXPECT_TRUE(at::equal(parameters[1].grad(), at::ones({6})));
+  }
+}
+
 TEST(Plot, DrawsEverySeries) {
   const visualization::Panel panel{"losses", {{"a", {0, 1, 2}, {3, 2, 1}}, {"b", {0, 2}, {1, 1}}}};
   const at::Tensor image = visualization::plot_panels({panel, {"empty", {}}}, 400, 200);

@@ -153,6 +153,10 @@ TrainBatch TrainLoader::make_batch(int64_t epoch, int64_t index,
     TrainSample sample = read_train_sample(dataset_, records_[global[slot]], image_dir_, transform_,
                                            seed_of(static_cast<std::size_t>(slot)));
     batch.image_ids.push_back(sample.image_id);
+    if (options_.finish_on_device && options_.pin_memory) {  // copied to the GPU without waiting
+      sample.image = sample.image.pin_memory();
+      sample.targets.masks = sample.targets.masks.pin_memory();
+    }
     batch.unfinished.push_back(std::move(sample));
   }
   if (!options_.finish_on_device) finish(batch, c10::Device(c10::kCPU));

@@ -3,6 +3,19 @@
 #include <ATen/ATen.h>
 
 namespace mrcnn::engine {
+namespace {
+
+// NHWC (channels_last) parameters: their gradients go through the buckets in memory order,
+// as [N, H, W, C] views, so no transposing copy is made either way.
+bool is_channels_last(const at::Tensor& p) {
+  return p.dim() == 4 && !p.is_contiguous() && p.is_contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+at::Tensor in_memory_order(const at::Tensor& t, bool channels_last) {
+  return channels_last ? t.permute({0, 2, 3, 1}) : t;
+}
+
+}  // namespace
 
 GradientReducer::GradientReducer(ProcessGroup& group, std::vector<at::Tensor> parameters,
                                  int64_t bucket_bytes)
@@ -22,6 +35,7 @@ GradientReducer::GradientReducer(ProcessGroup& group, std::vector<at::Tensor> pa
     bucket.numel += p.numel();
   }
   for (std::size_t k = 0; k < parameters_.size(); ++k) {
+    channels_last_.push_back(is_channels_last(parameters_[k]));
     hooks_.push_back(
         parameters_[k].register_hook([this, k](const at::Tensor& grad) { on_gradient(k, grad); }));
   }
@@ -48,7 +62,8 @@ void GradientReducer::on_gradient(std::size_t parameter, const at::Tensor& grad)
   if (!active_) return;
   const auto [b, m] = place_[parameter];
   Bucket& bucket = buckets_[b];
-  bucket.flat.narrow(0, bucket.offsets[m], grad.numel()).copy_(grad.reshape(-1));
+  bucket.flat.narrow(0, bucket.offsets[m], grad.numel())
+      .copy_(in_memory_order(grad, channels_last_[parameter]).reshape(-1));
   if (--bucket.waiting == 0) start_ready_buckets(false);
 }
 
@@ -70,11 +85,14 @@ void GradientReducer::finish() {
     bucket.flat.div_(world);
     for (std::size_t m = 0; m < bucket.members.size(); ++m) {
       at::Tensor& p = parameters_[bucket.members[m]];
-      const at::Tensor mean = bucket.flat.narrow(0, bucket.offsets[m], p.numel()).view(p.sizes());
+      const bool channels_last = channels_last_[bucket.members[m]];
+      at::Tensor mean = bucket.flat.narrow(0, bucket.offsets[m], p.numel())
+                            .view(in_memory_order(p, channels_last).sizes());
+      if (channels_last) mean = mean.permute({0, 3, 1, 2});  // back to [N, C, H, W] indexing
       if (p.grad().defined()) {
         p.mutable_grad().copy_(mean);
       } else {
-        p.mutable_grad() = mean.clone();
+        p.mutable_grad() = mean.clone(at::MemoryFormat::Preserve);
       }
     }
   }

@@ -49,6 +49,7 @@ class GradientReducer {
 
   ProcessGroup& group_;
   std::vector<at::Tensor> parameters_;
+  std::vector<bool> channels_last_;  // per parameter
   std::vector<unsigned> hooks_;
   std::vector<Bucket> buckets_;
   std::vector<std::pair<std::size_t, std::size_t>> place_;  // parameter -> (bucket, member)
