@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <optional>
 
 #include "mrcnn/common/error.h"
@@ -212,9 +213,18 @@ DatasetEvaluation evaluate_model(modeling::MaskRCNN& model, const data::CocoData
   const auto start = std::chrono::steady_clock::now();
   const int64_t total = static_cast<int64_t>(dataset.images.size());
   const int64_t step = std::max<int64_t>(sharding.world_size, 1);
+  // The next image is decoded on another thread while the model runs on this one.
+  auto read = [&](int64_t i) {
+    return std::async(std::launch::async, [&dataset, &image_dir, i] {
+      return data::read_dataset_image(image_dir, dataset.images[i]);
+    });
+  };
+  std::future<at::Tensor> next;
+  if (sharding.rank < total) next = read(sharding.rank);
   for (int64_t i = sharding.rank; i < total; i += step) {
     const data::CocoImage& image = dataset.images[i];
-    const at::Tensor rgb = data::read_dataset_image(image_dir, image);
+    const at::Tensor rgb = next.get();  // rethrows a decoding error, which names the file
+    if (i + step < total) next = read(i + step);
     const ImageDetections detections = detect(model, rgb, device, labels, mask_threshold, image.id);
     if (sharded) {
       append_entries(shard, i, result_entries(detections));
