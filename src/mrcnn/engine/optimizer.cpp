@@ -52,27 +52,26 @@ at::Tensor SGD::clip_gradients() {
 void SGD::step(double lr) {
   at::NoGradGuard no_grad;
   // Whole lists per operation (one fused kernel per list on GPUs, not one per parameter).
-  std::vector<at::Tensor> params, grads, decayed_params, decayed_grads;
-  std::vector<std::size_t> index;
+  // d = g + decay * w for the decayed parameters, g for the others.
+  std::vector<at::Tensor> params, d, decayed_params, decayed_grads;
+  std::vector<std::size_t> index, decayed_positions;
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
-    if (!parameters_[i].grad().defined()) continue;
-    index.push_back(i);
-    params.push_back(parameters_[i]);
-    grads.push_back(parameters_[i].grad());
+    const at::Tensor& p = parameters_[i];
+    if (!p.grad().defined()) continue;
     if (decay_[i] && options_.weight_decay != 0) {
-      decayed_params.push_back(parameters_[i]);
-      decayed_grads.push_back(parameters_[i].grad());
+      decayed_positions.push_back(params.size());
+      decayed_params.push_back(p);
+      decayed_grads.push_back(p.grad());
     }
+    index.push_back(i);
+    params.push_back(p);
+    d.push_back(p.grad());
   }
   if (params.empty()) return;
-  // d = g + decay * w for the decayed parameters, g for the others.
-  std::vector<at::Tensor> d = grads;
   if (!decayed_grads.empty()) {
     std::vector<at::Tensor> with_decay =
         at::_foreach_add(decayed_grads, decayed_params, options_.weight_decay);
-    for (std::size_t k = 0, j = 0; k < index.size(); ++k) {
-      if (decay_[index[k]] && options_.weight_decay != 0) d[k] = with_decay[j++];
-    }
+    for (std::size_t j = 0; j < with_decay.size(); ++j) d[decayed_positions[j]] = with_decay[j];
   }
   if (options_.momentum != 0) {
     std::vector<at::Tensor> buffers, updates;
