@@ -27,7 +27,10 @@ if [[ -x gpu_bundle/bin/mrcnn ]]; then
   site="$(dirname "$(dirname "$torch_lib")")"
   nvidia_libs="$(ls -d "$site"/nvidia/*/lib "$site"/nvidia/cu*/lib 2>/dev/null | tr '\n' ':')"
   export LD_LIBRARY_PATH="$root/gpu_bundle/lib:$torch_lib:$nvidia_libs${LD_LIBRARY_PATH:-}"
-  export PYTHONPATH="$root/gpu_bundle/python${PYTHONPATH:+:$PYTHONPATH}"
+  # The machine's own torchvision is built for its Python; the bundled one is the fallback.
+  if ! "$python" -c "import torchvision" >/dev/null 2>&1; then
+    export PYTHONPATH="$root/gpu_bundle/python${PYTHONPATH:+:$PYTHONPATH}"
+  fi
   if ! "$bin/mrcnn" --version >/dev/null 2>&1; then
     # The host's libstdc++ is older than the build machine's: use the bundled one.
     export LD_LIBRARY_PATH="$root/gpu_bundle/lib/fallback:$LD_LIBRARY_PATH"
@@ -38,6 +41,7 @@ else
   cp build/tests/test_ops "$bin/test_ops" 2>/dev/null || true
 fi
 mrcnn="$bin/mrcnn"
+note "reference: $("$python" -c 'import os, torch, torchvision; print("torch", torch.__version__, "torchvision", torchvision.__version__, "in", os.path.dirname(os.path.dirname(torchvision.__file__)))' 2>&1 | tail -n 1)"
 "$mrcnn" --version || { echo "gpu_check: $mrcnn does not start" >&2; exit 1; }
 
 step() {  # step NAME COMMAND...: runs, records PASS/FAIL with the time taken
@@ -73,6 +77,9 @@ if sys.argv[2] == "1":
     first, last = sum(losses[:k]) / k, sum(losses[-k:]) / k
     assert last < 0.8 * first, (first, last)
 print("losses", ["%.3f" % x for x in losses[:3]], "...", ["%.3f" % x for x in losses[-3:]])
+syncs = sorted(s["host_syncs_per_step"] for s in steps[1:] if "host_syncs_per_step" in s)
+if syncs:  # counted on CUDA; the first step (cuDNN autotuning, first allocations) left out
+    print("host syncs per step: median %.1f, range %.1f-%.1f" % (syncs[len(syncs) // 2], syncs[0], syncs[-1]))
 PY
 }
 train() {  # train NAME MUST_FALL ARGS...
@@ -85,6 +92,10 @@ step train_fp32 train fp32 1 --iters 60
 step train_amp_fp16 train fp16 0 --iters 20 --amp -o amp_dtype=float16
 step train_amp_bf16 train bf16 0 --iters 20 --amp -o amp_dtype=bfloat16
 step train_amp_fp16_channels_last train nhwc 0 --iters 20 --amp -o amp_dtype=float16 channels_last=true
+for name in train_fp32 train_amp_fp16; do
+  syncs="$(grep -h '^host syncs per step' "$work/$name.log" 2>/dev/null)"
+  [[ -n "$syncs" ]] && note "$name: $syncs"
+done
 
 # 3. Benchmarks against torchvision on the same device.
 bench_args=(--device "$device" --binary "$mrcnn" --data "$work/bench")

@@ -3,6 +3,8 @@
 
 #include <ATen/ATen.h>
 
+#include <limits>
+
 #include "mrcnn/modeling/losses.h"
 #include "mrcnn/modeling/matcher.h"
 
@@ -20,6 +22,30 @@ TEST(Matcher, ThresholdsSentinelsAndLowQualityMatches) {
   EXPECT_TRUE(at::equal(lenient(quality), at::tensor({0L, 1L, -1L, -1L})));
   // No ground truth: everything is background.
   EXPECT_TRUE(at::equal(lenient(at::empty({0, 3})), at::tensor({-1L, -1L, -1L})));
+}
+
+TEST(Losses, BoxLossSumsForegroundRoIsOnlyWhateverTheBackgroundTargets) {
+  at::manual_seed(0);
+  const at::Tensor box_regression = at::randn({4, 12}).requires_grad_(true);  // 3 classes
+  const at::Tensor labels = at::tensor({2L, 0L, 1L, 0L});
+  const at::Tensor targets = at::randn({4, 4});
+  targets[1].fill_(std::numeric_limits<float>::quiet_NaN());  // a background row: never read
+  auto [classification, box] = fast_rcnn_loss(at::randn({4, 3}), box_regression, labels, targets);
+  // By hand: smooth L1 (beta 1/9) of RoI 0's class-2 deltas and RoI 2's class-1 deltas, over
+  // the 4 RoIs.
+  const auto smooth_l1 = [](const at::Tensor& diff) {
+    const at::Tensor d = diff.abs();
+    return at::where(d < 1.0 / 9, 4.5 * d * d, d - 0.5 / 9).sum().item<double>();
+  };
+  const at::Tensor deltas = box_regression.detach();
+  const double expected = (smooth_l1(deltas[0].slice(0, 8, 12) - targets[0]) +
+                           smooth_l1(deltas[2].slice(0, 4, 8) - targets[2])) /
+                          4;
+  EXPECT_NEAR(box.item<double>(), expected, 1e-6);
+  box.backward();
+  EXPECT_TRUE(at::isfinite(box_regression.grad()).all().item<bool>());
+  EXPECT_EQ(box_regression.grad()[1].abs().sum().item<float>(), 0.f);
+  EXPECT_EQ(box_regression.grad()[0].slice(0, 0, 8).abs().sum().item<float>(), 0.f);
 }
 
 TEST(Losses, NoForegroundStillGivesEveryLossAsAZeroWithAGradient) {

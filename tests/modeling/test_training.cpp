@@ -61,6 +61,14 @@ TEST(MatchPredictions, CrowdRegionsAreNeitherPositiveNorNegative) {
   EXPECT_TRUE(at::equal(r.labels, at::tensor({-1L, 1L, 0L})));
   EXPECT_EQ(r.matched[1].item<int64_t>(), 1);  // an index into all ground truth, crowd included
 
+  // Moved targets carry the split made on the host, and match the same way.
+  const ImageTargets moved = t.to(c10::Device(c10::kCPU));
+  EXPECT_TRUE(at::equal(moved.regular_index, at::tensor({1L})));
+  EXPECT_TRUE(at::equal(moved.crowd_index, at::tensor({0L})));
+  const MatchResult m = match_predictions(matcher, moved, predictions, 0.5);
+  EXPECT_TRUE(at::equal(m.labels, r.labels));
+  EXPECT_TRUE(at::equal(m.matched, r.matched));
+
   // No ground truth at all: everything is background.
   ImageTargets empty{at::zeros({0, 4}), at::zeros({0}, at::kLong),
                      at::zeros({0, 32, 32}, at::kByte), at::zeros({0}, at::kBool)};

@@ -119,5 +119,22 @@ TEST(Nms, KeepsTheBestOfEachOverlappingGroup) {
                         at::tensor({1L, 3L, 2L})));
 }
 
+TEST(Nms, ManyBoxesGroupByGroupAsOneShiftedNms) {
+  // Over 1000 boxes takes the per-group path on the CPU; one NMS over boxes shifted apart by
+  // group must keep the same boxes in the same order.
+  at::manual_seed(3);
+  const int64_t n = 2500;
+  const at::Tensor xy = at::rand({n, 2}) * 200;
+  const at::Tensor boxes = at::cat({xy, xy + at::rand({n, 2}) * 60 + 1}, 1);
+  const at::Tensor scores = at::rand({n});
+  const at::Tensor groups = at::randint(1, 8, {n}, at::kLong);  // labels 1..7, unordered
+  const at::Tensor shifted = boxes + groups.to(at::kFloat).unsqueeze(1) * 1000;
+  for (const double threshold : {0.3, 0.7}) {
+    const at::Tensor kept = batched_nms(boxes, scores, groups, threshold);
+    EXPECT_GT(kept.numel(), 7);
+    EXPECT_TRUE(at::equal(kept, nms(shifted, scores, threshold))) << threshold;
+  }
+}
+
 }  // namespace
 }  // namespace mrcnn::ops

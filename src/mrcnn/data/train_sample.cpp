@@ -100,11 +100,11 @@ void finish_train_sample(TrainSample& sample, const TrainTransformOptions& optio
   const at::Tensor mean =
       at::tensor(std::vector<double>(options.mean.begin(), options.mean.end()), at::kFloat)
           .view({3, 1, 1})
-          .to(f32.device());
+          .to(f32.device(), /*non_blocking=*/true);  // made on the host: no wait for a GPU
   const at::Tensor std =
       at::tensor(std::vector<double>(options.std.begin(), options.std.end()), at::kFloat)
           .view({3, 1, 1})
-          .to(f32.device());
+          .to(f32.device(), /*non_blocking=*/true);
   at::Tensor image = sample.image.permute({2, 0, 1}).to(at::kFloat).div_(255).sub_(mean).div_(std);
   image = options.bicubic
               ? at::upsample_bicubic2d(image.unsqueeze(0), {size[0], size[1]}, false)[0]

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "mrcnn/common/error.h"
+#include "mrcnn/engine/host_syncs.h"
 #include "mrcnn/io/image.h"
 #include "mrcnn/modeling/weights.h"
 #include "mrcnn/visualization/plot.h"
@@ -249,9 +250,12 @@ void Trainer::log_window(LogWindow& window, const data::TrainBatch& batch, doubl
   write_metrics(fmt::format(
       "{{\"iteration\": {}, \"epoch\": {}, \"lr\": {}{}, \"batch_time\": {}, "
       "\"data_time\": {}, \"eta_seconds\": {}, \"memory_mib\": {}, \"skipped_steps\": {}, "
-      "\"loss_scale\": {}}}",
+      "\"loss_scale\": {}{}}}",
       position_.iteration, batch.epoch, lr, json, mean_batch, mean_data, eta, peak_memory_mib(),
-      summary.skipped_steps, scaler_.current_scale()));
+      summary.skipped_steps, scaler_.current_scale(),
+      device_.is_cuda() && HostSyncCounter::available()
+          ? fmt::format(", \"host_syncs_per_step\": {}", double(window.host_syncs) / steps)
+          : std::string()));
   loss_history_.emplace_back(position_.iteration, means);
   window = LogWindow{};
 }
@@ -300,13 +304,17 @@ TrainSummary Trainer::run() {
       const auto step_start = Clock::now();
       std::optional<data::TrainBatch> batch = loader_.next();
       if (!batch) break;
+      // On a GPU, the host's waits for the device are counted step by step (metrics.jsonl).
+      std::optional<HostSyncCounter> syncs;
+      if (device_.is_cuda() && HostSyncCounter::available()) syncs.emplace();
       loader_.finish(*batch, device_);  // a batch left to the training device
       const double data_time = seconds_since(step_start);
       const double lr = options_.schedule.at(position_.iteration);
       const std::vector<double> values = train_step(*batch, lr, summary);
       const double step_time = seconds_since(step_start);
       seconds_in_steps += step_time;
-      window.add(values, step_time, data_time);
+      window.add(values, step_time, data_time, syncs ? syncs->count() : 0);
+      syncs.reset();
 
       const bool last_step = position_.iteration >= total;
       if (position_.iteration % std::max<int64_t>(options_.log_iter, 1) == 0 || last_step) {

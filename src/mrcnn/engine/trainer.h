@@ -77,7 +77,8 @@ class Trainer {
     int64_t losses_counted = 0;  // steps with finite losses
     int64_t steps = 0;
     double batch_seconds = 0, data_seconds = 0;
-    void add(const std::vector<double>& losses, double batch, double data) {
+    int64_t host_syncs = 0;  // waits for a CUDA device (counted on CUDA only)
+    void add(const std::vector<double>& losses, double batch, double data, int64_t syncs) {
       if (!losses.empty()) {
         loss_sums.resize(losses.size(), 0.0);
         for (std::size_t k = 0; k < losses.size(); ++k) loss_sums[k] += losses[k];
@@ -86,6 +87,7 @@ class Trainer {
       ++steps;
       batch_seconds += batch;
       data_seconds += data;
+      host_syncs += syncs;
     }
   };
 

@@ -33,7 +33,9 @@ at::Tensor AnchorGenerator::grid_anchors(const std::vector<at::Tensor>& features
     const at::Tensor w_ratios = 1 / h_ratios;
     const at::Tensor ws = (w_ratios.unsqueeze(1) * scales.unsqueeze(0)).view(-1);
     const at::Tensor hs = (h_ratios.unsqueeze(1) * scales.unsqueeze(0)).view(-1);
-    const at::Tensor base = (at::stack({-ws, -hs, ws, hs}, 1) / 2).round().to(device);
+    // Made on the host; the copy to a GPU does not wait for its queue to drain.
+    const at::Tensor base =
+        (at::stack({-ws, -hs, ws, hs}, 1) / 2).round().to(device, /*non_blocking=*/true);
 
     const int64_t grid_h = features[level].size(-2), grid_w = features[level].size(-1);
     const int64_t stride_h = image_height / grid_h, stride_w = image_width / grid_w;
@@ -47,7 +49,8 @@ at::Tensor AnchorGenerator::grid_anchors(const std::vector<at::Tensor>& features
     if (offset_ != 0.0) {
       anchors = anchors + at::tensor({offset_ * stride_w, offset_ * stride_h, offset_ * stride_w,
                                       offset_ * stride_h},
-                                     anchors.options());
+                                     at::TensorOptions(anchors.scalar_type()))
+                              .to(device, /*non_blocking=*/true);
     }
     all.push_back(anchors);
   }

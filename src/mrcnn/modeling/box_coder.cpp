@@ -45,10 +45,14 @@ at::Tensor clip_boxes_to_image(const at::Tensor& boxes, int64_t height, int64_t 
   return at::stack({x, y}, boxes.dim()).reshape(boxes.sizes());
 }
 
-at::Tensor remove_small_boxes(const at::Tensor& boxes, double min_size) {
+at::Tensor large_enough(const at::Tensor& boxes, double min_size) {
   const at::Tensor ws = boxes.select(1, 2) - boxes.select(1, 0);
   const at::Tensor hs = boxes.select(1, 3) - boxes.select(1, 1);
-  return at::where((ws >= min_size).logical_and(hs >= min_size))[0];
+  return (ws >= min_size).logical_and(hs >= min_size);
+}
+
+at::Tensor remove_small_boxes(const at::Tensor& boxes, double min_size) {
+  return at::where(large_enough(boxes, min_size))[0];
 }
 
 at::Tensor box_area(const at::Tensor& boxes) {

@@ -19,8 +19,9 @@ at::Tensor Matcher::operator()(const at::Tensor& quality) const {
   if (allow_low_quality_) {
     // Every prediction that ties for a ground truth's best quality keeps its match.
     const at::Tensor best = std::get<0>(quality.max(1));
-    const at::Tensor predictions = at::where(quality == best.unsqueeze(1))[1];
-    matches.index_put_({predictions}, all_matches.index_select(0, predictions));
+    // A mask rather than a list of indices: no wait for a GPU to learn the list's length.
+    const at::Tensor ties = (quality == best.unsqueeze(1)).any(0);
+    return at::where(ties, all_matches, matches);
   }
   return matches;
 }
@@ -36,8 +37,7 @@ at::Tensor box_iou(const at::Tensor& a, const at::Tensor& b) {
 
 MatchResult match_predictions(const Matcher& matcher, const ImageTargets& targets,
                               const at::Tensor& predictions, double crowd_ignore_iou) {
-  const at::Tensor crowd = targets.crowd.to(at::kBool);
-  const at::Tensor regular = at::where(crowd.logical_not())[0];
+  const at::Tensor regular = regular_indices(targets);
   const at::Tensor matches = matcher(
       box_iou(targets.boxes.index_select(0, regular).to(predictions.scalar_type()), predictions));
   MatchResult result;
@@ -46,7 +46,7 @@ MatchResult match_predictions(const Matcher& matcher, const ImageTargets& target
   result.labels.masked_fill_(matches == Matcher::kBetweenThresholds, -1);
   result.matched =
       regular.numel() > 0 ? regular.index_select(0, matches.clamp_min(0)) : at::zeros_like(matches);
-  const at::Tensor crowd_index = at::where(crowd)[0];
+  const at::Tensor crowd_index = crowd_indices(targets);
   if (crowd_index.numel() > 0) {
     const at::Tensor crowd_iou = std::get<0>(
         box_iou(targets.boxes.index_select(0, crowd_index).to(predictions.scalar_type()),

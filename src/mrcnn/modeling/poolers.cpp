@@ -46,13 +46,20 @@ at::Tensor MultiScaleRoIAlign::operator()(
   if (rois.size(0) == 0) return result;
 
   const at::Tensor s = at::sqrt(box_area(all_boxes));
-  const at::Tensor levels = (at::floor(4 + at::log2(s / 224) + at::tensor(1e-6, s.options()))
-                                 .clamp(k_min, k_max)
-                                 .to(at::kLong) -
-                             k_min);
+  const at::Tensor levels =
+      (at::floor(4 + at::log2(s / 224) + 1e-6).clamp(k_min, k_max).to(at::kLong) - k_min);
+  // The RoIs of each level, in order: one sort and one read of the level sizes, so a GPU is
+  // waited for once, not once per level.
+  const at::Tensor by_level = std::get<1>(levels.sort(/*stable=*/true, 0, /*descending=*/false));
+  const at::Tensor sizes = at::zeros({static_cast<int64_t>(features.size())}, levels.options())
+                               .scatter_add_(0, levels, at::ones_like(levels))
+                               .to(at::kCPU);
+  int64_t start = 0;
   for (std::size_t level = 0; level < features.size(); ++level) {
-    const at::Tensor idx = at::where(levels == static_cast<int64_t>(level))[0];
-    if (idx.numel() == 0) continue;
+    const int64_t count = sizes.data_ptr<int64_t>()[level];
+    const at::Tensor idx = by_level.narrow(0, start, count);
+    start += count;
+    if (count == 0) continue;
     const ops::RoIAlignOptions o{output_size_, output_size_, scales[level], sampling_ratio_,
                                  aligned_};
     result.index_put_({idx}, ops::roi_align(features[level].to(result.scalar_type()),

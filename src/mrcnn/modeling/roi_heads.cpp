@@ -105,11 +105,9 @@ std::vector<Detections> RoIHeadsImpl::inference(
     boxes = boxes.slice(1, 1).reshape({-1, 4});
     scores = scores.slice(1, 1).reshape(-1);
     labels = labels.slice(1, 1).reshape(-1);
-    at::Tensor keep = at::where(scores > options_.score_thresh)[0];
-    boxes = boxes.index_select(0, keep);
-    scores = scores.index_select(0, keep);
-    labels = labels.index_select(0, keep);
-    keep = remove_small_boxes(boxes, options_.min_box_size);
+    // Low scores and small boxes leave in one selection: one wait for a GPU, not two.
+    at::Tensor keep = at::where((scores > options_.score_thresh)
+                                    .logical_and(large_enough(boxes, options_.min_box_size)))[0];
     boxes = boxes.index_select(0, keep);
     scores = scores.index_select(0, keep);
     labels = labels.index_select(0, keep);
@@ -150,7 +148,7 @@ LossMap RoIHeadsImpl::losses(const std::vector<at::Tensor>& features,
     const at::Tensor gt_boxes = t.boxes.to(proposals[i].scalar_type());
     // The ground-truth boxes join the proposals, so every object has a perfect RoI early on.
     const at::Tensor candidates =
-        at::cat({proposals[i], gt_boxes.index_select(0, at::where(t.crowd.logical_not())[0])});
+        at::cat({proposals[i], gt_boxes.index_select(0, regular_indices(t))});
     const MatchResult match =
         match_predictions(matcher_, t, candidates, options_.sampling.background_iou);
     const SampledIndices sampled = sampler_(match.labels, generators[i]);

@@ -109,11 +109,9 @@ RPNOutput RegionProposalNetworkImpl::forward(const std::vector<at::Tensor>& feat
     at::Tensor boxes = clip_boxes_to_image(top_boxes[i], image_sizes[i][0], image_sizes[i][1]);
     at::Tensor scores = top_scores[i];
     at::Tensor lvl = levels;
-    at::Tensor keep = remove_small_boxes(boxes, o.min_size);
-    boxes = boxes.index_select(0, keep);
-    scores = scores.index_select(0, keep);
-    lvl = lvl.index_select(0, keep);
-    keep = at::where(scores >= o.score_thresh)[0];
+    // Small boxes and low scores leave in one selection: one wait for a GPU, not two.
+    at::Tensor keep =
+        at::where(large_enough(boxes, o.min_size).logical_and(scores >= o.score_thresh))[0];
     boxes = boxes.index_select(0, keep);
     scores = scores.index_select(0, keep);
     lvl = lvl.index_select(0, keep);

@@ -24,13 +24,16 @@ ImageBatch Transform::operator()(const std::vector<at::Tensor>& images) const {
     TORCH_CHECK(image.dim() == 3 && image.size(0) == 3, "expected [3, H, W] images, got ",
                 image.sizes());
     batch.original_sizes.push_back({image.size(1), image.size(2)});
-    const auto opts = image.options();
+    // Made on the host and sent without waiting for a GPU's queue to drain.
+    const auto host = at::TensorOptions(image.scalar_type());
     const at::Tensor mean =
-        at::tensor(std::vector<double>(options_.mean.begin(), options_.mean.end()), opts)
-            .view({3, 1, 1});
+        at::tensor(std::vector<double>(options_.mean.begin(), options_.mean.end()), host)
+            .view({3, 1, 1})
+            .to(image.device(), /*non_blocking=*/true);
     const at::Tensor std =
-        at::tensor(std::vector<double>(options_.std.begin(), options_.std.end()), opts)
-            .view({3, 1, 1});
+        at::tensor(std::vector<double>(options_.std.begin(), options_.std.end()), host)
+            .view({3, 1, 1})
+            .to(image.device(), /*non_blocking=*/true);
     const at::Tensor normalised = (image - mean) / std;
     const auto size = resized_size(image.size(1), image.size(2));
     resized.push_back(

@@ -35,11 +35,17 @@ at::Tensor batched_nms(const at::Tensor& boxes, const at::Tensor& scores, const 
     return nms(boxes + offsets.unsqueeze(1), scores, iou_threshold);
   }
   // Many boxes (e.g. every class of every proposal): NMS per group is quadratic only in the
-  // group sizes. Kept boxes are then ordered by score, ties by index.
+  // group sizes. The groups' members come from one stable sort and one read of the sorted
+  // groups (a GPU is waited for once, plus once per group's NMS). Kept boxes are then ordered
+  // by score, ties by index.
+  auto [sorted_groups, by_group] = groups.sort(/*stable=*/true, 0, /*descending=*/false);
+  const at::Tensor host_groups = sorted_groups.to(at::kCPU, at::kLong);
+  const int64_t* group_of = host_groups.data_ptr<int64_t>();
+  const int64_t n = host_groups.numel();
   std::vector<at::Tensor> kept;
-  const at::Tensor unique_groups = std::get<0>(at::_unique(groups));
-  for (int64_t g = 0; g < unique_groups.size(0); ++g) {
-    const at::Tensor members = at::where(groups == unique_groups[g])[0];
+  for (int64_t start = 0, end = 0; start < n; start = end) {
+    while (end < n && group_of[end] == group_of[start]) ++end;
+    const at::Tensor members = by_group.narrow(0, start, end - start);
     kept.push_back(members.index_select(
         0, nms(boxes.index_select(0, members), scores.index_select(0, members), iou_threshold)));
   }

@@ -63,17 +63,24 @@ at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_thr
         reinterpret_cast<unsigned long long*>(mask.data_ptr<int64_t>()));
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  const at::Tensor host_mask = mask.cpu();
+  // Both transfers go through pinned memory, so the step waits for the device once: for the
+  // masks. The survivors then travel back without a wait.
+  const auto pinned = at::TensorOptions(at::kLong).pinned_memory(true);
+  at::Tensor host_mask = at::empty({n * col_blocks}, pinned);
+  host_mask.copy_(mask, /*non_blocking=*/true);
+  stream.synchronize();
   const auto* bits = reinterpret_cast<const unsigned long long*>(host_mask.data_ptr<int64_t>());
+  at::Tensor keep = at::empty({n}, pinned);
+  int64_t* kept = keep.data_ptr<int64_t>();
+  int64_t count = 0;
   std::vector<unsigned long long> removed(col_blocks, 0);
-  std::vector<int64_t> keep;
   for (int64_t i = 0; i < n; ++i) {
     const int block = static_cast<int>(i / kWord), bit = static_cast<int>(i % kWord);
     if (removed[block] & (1ULL << bit)) continue;
-    keep.push_back(i);
+    kept[count++] = i;
     for (int b = block; b < col_blocks; ++b) removed[b] |= bits[i * col_blocks + b];
   }
-  return order.index_select(0, at::tensor(keep, at::kLong).to(boxes.device()));
+  return order.index_select(0, keep.narrow(0, 0, count).to(boxes.device(), /*non_blocking=*/true));
 }
 
 }  // namespace mrcnn::ops::cuda
