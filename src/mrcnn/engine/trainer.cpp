@@ -46,6 +46,7 @@ Trainer::Trainer(modeling::MaskRCNN model, data::TrainLoader& loader, const c10:
     : model_(std::move(model)),
       loader_(loader),
       device_(device),
+      count_host_syncs_(device.is_cuda() && HostSyncCounter::available()),
       options_(std::move(options)),
       optimizer_(*model_, options_.sgd),
       scaler_(device, options_.amp && options_.amp_dtype == at::kHalf) {
@@ -253,7 +254,7 @@ void Trainer::log_window(LogWindow& window, const data::TrainBatch& batch, doubl
       "\"loss_scale\": {}{}}}",
       position_.iteration, batch.epoch, lr, json, mean_batch, mean_data, eta, peak_memory_mib(),
       summary.skipped_steps, scaler_.current_scale(),
-      device_.is_cuda() && HostSyncCounter::available()
+      count_host_syncs_
           ? fmt::format(", \"host_syncs_per_step\": {}", double(window.host_syncs) / steps)
           : std::string()));
   loss_history_.emplace_back(position_.iteration, means);
@@ -304,9 +305,8 @@ TrainSummary Trainer::run() {
       const auto step_start = Clock::now();
       std::optional<data::TrainBatch> batch = loader_.next();
       if (!batch) break;
-      // On a GPU, the host's waits for the device are counted step by step (metrics.jsonl).
       std::optional<HostSyncCounter> syncs;
-      if (device_.is_cuda() && HostSyncCounter::available()) syncs.emplace();
+      if (count_host_syncs_) syncs.emplace();
       loader_.finish(*batch, device_);  // a batch left to the training device
       const double data_time = seconds_since(step_start);
       const double lr = options_.schedule.at(position_.iteration);

@@ -114,6 +114,8 @@ class Trainer {
   modeling::MaskRCNN model_;
   data::TrainLoader& loader_;
   c10::Device device_;
+  // On CUDA, the host's waits for the device are counted step by step (metrics.jsonl).
+  bool count_host_syncs_ = false;
   TrainerOptions options_;
   SGD optimizer_;
   GradScaler scaler_;
