@@ -34,6 +34,8 @@ target_link_libraries(mrcnn_torch INTERFACE
 if(MRCNN_CUDA_ENABLED)
   find_package(CUDAToolkit REQUIRED)
   target_link_libraries(mrcnn_torch INTERFACE CUDA::cudart)
+  # Our CUDA kernels are built: the ops and the runtime use them.
+  target_compile_definitions(mrcnn_torch INTERFACE MRCNN_WITH_CUDA=1)
 endif()
 
 # c10d (multi-process training). The wheel's Gloo is compiled into libtorch_cpu, but c10d's

@@ -11,13 +11,17 @@ int main(int argc, char** argv) {
   }
   try {
     const auto predictor = mrcnn::api::Predictor::load(argv[1], argv[2], "cpu");
-    const auto detections = predictor.predict_file(argv[3]);
-    for (const auto& d : detections) {
-      std::cout << d.category_name << " " << d.score << " [" << d.box[0] << ", " << d.box[1] << ", "
-                << d.box[2] << ", " << d.box[3] << "] mask pixels " << d.mask.sum().item<int64_t>()
-                << "\n";
+    const mrcnn::structures::Instances found = predictor.predict_file(argv[3]);
+    for (int64_t i = 0; i < found.size(); ++i) {
+      const int64_t category = predictor.labels().category_of(found.labels[i].item<int64_t>());
+      const auto box = found.boxes[i];
+      std::cout << predictor.labels().category_name(category) << " "
+                << found.scores[i].item<float>() << " [" << box[0].item<float>() << ", "
+                << box[1].item<float>() << ", " << box[2].item<float>() << ", "
+                << box[3].item<float>() << "] mask pixels "
+                << mrcnn::coco::rle_area(found.mask_rles[i]) << "\n";
     }
-    std::cout << detections.size() << " detections\n";
+    std::cout << found.size() << " detections\n";
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mrcnn/coco/rle.h"
 #include "mrcnn/common/error.h"
-#include "mrcnn/structures/rle.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
@@ -14,19 +14,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   const uint32_t width = data[1] % 64 + 1;
   const std::string_view text(reinterpret_cast<const char*>(data + 2), size - 2);
   try {
-    const mrcnn::structures::Rle rle = mrcnn::structures::rle_from_string(text, height, width);
+    const mrcnn::coco::Rle rle = mrcnn::coco::rle_from_string(text, height, width);
     // A decoded mask must survive every operation and re-encode to an equivalent string.
     std::vector<uint8_t> bitmap(std::size_t(height) * width);
-    mrcnn::structures::rle_decode_row_major(rle, bitmap.data());
-    const auto again = mrcnn::structures::rle_encode_row_major(bitmap.data(), height, width);
-    const auto text_again = mrcnn::structures::rle_to_string(again);
-    if (mrcnn::structures::rle_from_string(text_again, height, width) != again) __builtin_trap();
-    if (mrcnn::structures::rle_area(again) != mrcnn::structures::rle_area(rle)) __builtin_trap();
-    (void)mrcnn::structures::rle_to_bbox(rle);
-    const std::vector<mrcnn::structures::Rle> both = {rle, again};
-    (void)mrcnn::structures::rle_merge(both, true);
+    mrcnn::coco::rle_decode_row_major(rle, bitmap.data());
+    const auto again = mrcnn::coco::rle_encode_row_major(bitmap.data(), height, width);
+    const auto text_again = mrcnn::coco::rle_to_string(again);
+    if (mrcnn::coco::rle_from_string(text_again, height, width) != again) __builtin_trap();
+    if (mrcnn::coco::rle_area(again) != mrcnn::coco::rle_area(rle)) __builtin_trap();
+    (void)mrcnn::coco::rle_to_bbox(rle);
+    const std::vector<mrcnn::coco::Rle> both = {rle, again};
+    (void)mrcnn::coco::rle_merge(both, true);
     double iou[4];
-    mrcnn::structures::rle_iou(both, both, {}, iou);
+    mrcnn::coco::rle_iou(both, both, {}, iou);
   } catch (const mrcnn::Error&) {
   }
   return 0;

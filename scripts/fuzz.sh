@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (address + undefined-behaviour sanitizers) and runs
-# each for FUZZ_SECONDS (default 60). Fails on any crash or sanitizer report.
+# each for FUZZ_SECONDS (default 60). Fails on any crash or sanitizer report. The COCO and RLE
+# targets need no LibTorch; the .pth reader's links the project's torch (scripts/setup.sh).
 #   scripts/fuzz.sh [seconds]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,20 +10,31 @@ seconds="${1:-${FUZZ_SECONDS:-60}}"
 out="build/fuzz"
 mkdir -p "$out"
 
-# The readers and mask code do not use LibTorch, so the fuzzers build from their sources alone.
-sources=(src/mrcnn/common/error.cpp src/mrcnn/common/strings.cpp src/mrcnn/data/coco.cpp
-         src/mrcnn/io/json_reader.cpp src/mrcnn/structures/rle.cpp
-         src/mrcnn/evaluation/coco_eval.cpp src/mrcnn/evaluation/coco_results.cpp)
+# The COCO layer does not use LibTorch, so its fuzzers build from its sources alone.
+sources=(src/mrcnn/common/error.cpp src/mrcnn/common/strings.cpp src/mrcnn/common/json_reader.cpp
+         src/mrcnn/coco/dataset.cpp src/mrcnn/coco/rle.cpp src/mrcnn/coco/training_view.cpp
+         src/mrcnn/coco/eval.cpp src/mrcnn/coco/results.cpp)
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -Isrc -DSIMDJSON_THREADS_ENABLED=1)
 
+# Rebuilt when the target or any library source is newer than the binary.
+stale() { [[ ! -x $out/$1 ]] || [[ -n $(find "fuzz/$1.cpp" src/mrcnn -newer "$out/$1" -print -quit) ]]; }
 for target in coco_json_fuzzer rle_string_fuzzer; do
-  # Rebuild when the target or any library source it uses is newer than the binary.
-  if [[ ! -x $out/$target ]] || [[ -n $(find "fuzz/$target.cpp" src/mrcnn -newer "$out/$target" -print -quit) ]]; then
+  if stale "$target"; then
     echo "fuzz: building $target"
     clang++ "${flags[@]}" "fuzz/$target.cpp" "${sources[@]}" -lsimdjson -o "$out/$target"
   fi
 done
+# The .pth reader is LibTorch code: our sources instrumented, the wheel's libraries as they are.
+torch_dir="$(.venv/bin/python -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
+if stale torch_checkpoint_fuzzer; then
+  echo "fuzz: building torch_checkpoint_fuzzer"
+  clang++ "${flags[@]}" -D_GLIBCXX_USE_CXX11_ABI=1 -isystem "$torch_dir/include" \
+    fuzz/torch_checkpoint_fuzzer.cpp src/mrcnn/common/error.cpp src/mrcnn/common/file.cpp \
+    src/mrcnn/io/torch_checkpoint.cpp -L"$torch_dir/lib" -Wl,-rpath,"$torch_dir/lib" \
+    -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state -ltorch_cpu -lc10 \
+    -o "$out/torch_checkpoint_fuzzer"
+fi
 
 # Seed corpora: small valid inputs the fuzzer mutates from.
 mkdir -p "$out/corpus_json" "$out/corpus_rle"
@@ -42,13 +54,26 @@ cat >"$out/corpus_json/results.json" <<'JSON'
 JSON
 printf '\x05\x07'"04200000<" >"$out/corpus_rle/square"
 printf '\x01\x01'"1130" >"$out/corpus_rle/small"
+# Small state dicts in both formats torch.save writes.
+mkdir -p "$out/corpus_pth"
+if [[ ! -f $out/corpus_pth/zip.pth ]]; then
+  .venv/bin/python - "$out/corpus_pth" <<'PY'
+import collections, sys, torch
+state = collections.OrderedDict(a=torch.arange(6.0).view(2, 3), b=torch.tensor([1, 2]))
+state["c"] = state["a"][1]  # a view sharing the first storage
+torch.save(state, f"{sys.argv[1]}/zip.pth")
+torch.save(state, f"{sys.argv[1]}/legacy.pth", _use_new_zipfile_serialization=False)
+torch.save({"model": state}, f"{sys.argv[1]}/wrapped.pth")
+PY
+fi
 
 status=0
-for target in coco_json_fuzzer rle_string_fuzzer; do
+for target in coco_json_fuzzer rle_string_fuzzer torch_checkpoint_fuzzer; do
   corpus="$out/corpus_json"
   [[ $target == rle_string_fuzzer ]] && corpus="$out/corpus_rle"
+  [[ $target == torch_checkpoint_fuzzer ]] && corpus="$out/corpus_pth"
   echo "fuzz: running $target for ${seconds}s"
-  if ! "$out/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+  if ! LSAN_OPTIONS="suppressions=$root/fuzz/lsan_suppressions.txt" "$out/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
       -artifact_prefix="$out/$target-" "$corpus" >"$out/$target.log" 2>&1; then
     echo "fuzz: $target FAILED; see $out/$target.log"
     tail -30 "$out/$target.log"

@@ -16,9 +16,11 @@ grep -q "CUDA kernels on" <(build/bin/mrcnn env) || {
 
 out=gpu_bundle
 rm -rf "$out"
-mkdir -p "$out/bin" "$out/lib" "$out/lib/fallback" "$out/python"
-programs=(build/bin/mrcnn build/tests/test_ops)
-cp "${programs[@]}" "$out/bin/"
+mkdir -p "$out/bin" "$out/libexec/mrcnn" "$out/lib" "$out/lib/fallback" "$out/python"
+# The front end finds the full program at ../libexec/mrcnn/ from its own folder.
+programs=(build/bin/mrcnn build/libexec/mrcnn/mrcnn-main build/tests/test_ops)
+cp build/bin/mrcnn build/tests/test_ops "$out/bin/"
+cp build/libexec/mrcnn/mrcnn-main "$out/libexec/mrcnn/"
 # Libraries that are neither torch's, CUDA's nor the C runtime's: ours to bring. Judged by
 # name, not by folder: the CUDA runtime may resolve from any folder the loader knows.
 for lib in $(ldd "${programs[@]}" | awk '/=> \// {print $3}' | sort -u); do

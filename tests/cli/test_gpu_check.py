@@ -12,7 +12,8 @@ def test_bundle_and_dry_run_on_the_cpu():
     bundle = subprocess.run(["scripts/gpu_bundle.sh"], cwd=SOURCE, capture_output=True, text=True, timeout=900)
     assert bundle.returncode == 0, bundle.stderr + bundle.stdout
     folder = SOURCE / "gpu_bundle"
-    for name in ["bin/mrcnn", "bin/test_ops", "python/torchvision/__init__.py", "COMMIT"]:
+    for name in ["bin/mrcnn", "libexec/mrcnn/mrcnn-main", "bin/test_ops", "python/torchvision/__init__.py",
+                 "COMMIT"]:
         assert (folder / name).exists(), name
     libraries = {p.name.split(".so")[0] for p in (folder / "lib").iterdir() if p.is_file()}
     assert {"libturbojpeg", "libpng16", "libyaml-cpp", "libsimdjson"} <= libraries

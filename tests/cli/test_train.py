@@ -159,3 +159,25 @@ def test_the_1x_recipe_runs_at_full_resolution_on_a_coco_layout_set(tmp_path):
     weights = load_file(str(out / "model_final.safetensors"))
     assert weights["roi_heads.box_predictor.cls_score.weight"].shape == (81, 1024)
     assert "backbone.body.layer4.2.conv3.weight" in weights
+
+
+def test_print_params_lists_the_parameters_and_their_totals(shapes, tmp_path):
+    result = run("train", "-c", TINY, "--iters", "1", *data_overrides(shapes, tmp_path), "print_params=true")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^backbone\.body\.conv1\.weight \[8, 3, 7, 7\] trainable$", result.stdout, re.M)
+    totals = re.search(r"^parameters: (\d+) in all, (\d+) trainable$", result.stdout, re.M)
+    assert totals and int(totals[1]) >= int(totals[2]) > 0
+
+
+def test_trainable_sync_bn_in_several_processes_is_refused_before_the_rendezvous(shapes, tmp_path):
+    env = dict(os.environ, RANK="0", WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT="1")
+    result = subprocess.run([MRCNN, "train", "-c", TINY, "--iters", "1", *data_overrides(shapes, tmp_path),
+                             "ResNet.norm_type=sync_bn", "ResNet.freeze_norm=false"],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 1
+    assert "sync_bn" in result.stderr and "freeze_norm" in result.stderr
+    # In one process sync_bn is BatchNorm, and trains.
+    alone = run("train", "-c", TINY, "--iters", "1", *data_overrides(shapes, tmp_path / "alone"),
+                "ResNet.norm_type=sync_bn", "ResNet.freeze_norm=false")
+    assert alone.returncode == 0, alone.stderr
+

@@ -7,6 +7,7 @@
 
 #include "mrcnn/common/error.h"
 #include "mrcnn/config/loader.h"
+#include "support/error_of.h"
 
 namespace mrcnn::config {
 namespace {
@@ -32,16 +33,9 @@ class ConfigFiles : public ::testing::Test {
     return path.string();
   }
 
-  // The message of the mrcnn::Error that `f` throws; fails the test if it throws none.
   template <class F>
   static std::string error_of(F&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "expected an mrcnn::Error";
-    return {};
+    return testing::error_of(std::forward<F>(f));
   }
 
   fs::path root_;
@@ -236,7 +230,8 @@ TEST_F(ConfigFiles, PrintedConfigReadsBackToTheSameConfig) {
   const Config original =
       load_config(write("r.yml", "epoch: 3\nTestDataset: !COCODataSet {anno_path: x.json}\n"),
                   {"LearningRate.base_lr=0.000123",
-                   "RPNHead.anchor_generator.anchor_sizes=[[16], [32, 48], [64], [128], [256]]",
+                   "RPNHead.anchor_generator.anchor_sizes=[[16, 24], [32, 48], [64, 96], [128, "
+                   "192], [256, 384]]",
                    "pretrain_weights="});
   const std::string printed = to_yaml(original);
   EXPECT_NE(printed.find("!PiecewiseDecay"), std::string::npos) << printed;
@@ -247,6 +242,21 @@ TEST_F(ConfigFiles, PrintedConfigReadsBackToTheSameConfig) {
   EXPECT_EQ(to_yaml(reread), printed);
   EXPECT_DOUBLE_EQ(reread.learning_rate.base_lr, 0.000123);
   EXPECT_EQ(reread.test_dataset.type, "COCODataSet");
+}
+
+TEST_F(ConfigFiles, AnAliasedSectionReadsLikeItsAnchor) {
+  // Decoding a section must leave its YAML untouched, or an alias of it would read differently.
+  const Config c = load_config(write("alias.yml",
+                                     "EvalReader: &reader\n"
+                                     "  sample_transforms:\n"
+                                     "  - Decode: {}\n"
+                                     "  - Resize: {target_size: [128, 256], interp: 1}\n"
+                                     "  batch_size: 2\n"
+                                     "TestReader: *reader\n"));
+  ASSERT_EQ(c.test_reader.sample_transforms.size(), 2u);
+  EXPECT_EQ(std::get<ResizeOp>(c.test_reader.sample_transforms[1]).target_size,
+            (std::vector<int64_t>{128, 256}));
+  EXPECT_EQ(c.test_reader.batch_size, 2);
 }
 
 }  // namespace

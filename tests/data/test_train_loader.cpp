@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <set>
 
+#include "mrcnn/coco/training_view.h"
 #include "mrcnn/common/error.h"
 #include "mrcnn/data/shapes.h"
 #include "mrcnn/data/train_loader.h"
@@ -17,6 +18,28 @@ namespace mrcnn::data {
 namespace {
 
 namespace fs = std::filesystem;
+
+structures::LabelMap labels_of(const coco::Dataset& d) {
+  return structures::LabelMap(structures::LabelMap::Mode::kContiguous, 3, d.categories, d.path);
+}
+
+// Short sides to draw from, the long side capped at max_size, bilinear, flipped half the time.
+TransformOptions sizes(const std::vector<int64_t>& short_sides, int64_t max_size) {
+  TransformOptions o;
+  o.target_sizes.clear();
+  for (int64_t s : short_sides) o.target_sizes.push_back({s, max_size});
+  o.interp = Interpolation::kBilinear;
+  o.flip_probability = 0.5;
+  return o;
+}
+
+TrainSample make_sample(const coco::Dataset& d, const coco::TrainingRecord& record,
+                        const std::string& image_dir, const TransformOptions& options,
+                        uint64_t seed) {
+  TrainSample sample = read_train_sample(d, record, image_dir, labels_of(d), options, seed);
+  finish_train_sample(sample, options);
+  return sample;
+}
 
 class TrainLoaderTest : public ::testing::Test {
  protected:
@@ -33,8 +56,8 @@ class TrainLoaderTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
 
-  CocoDataset dataset() const {
-    return load_coco((dir_ / "annotations" / "instances_train.json").string());
+  coco::Dataset dataset() const {
+    return coco::load_dataset((dir_ / "annotations" / "instances_train.json").string());
   }
   std::string image_dir() const { return (dir_ / "train").string(); }
 
@@ -43,8 +66,8 @@ class TrainLoaderTest : public ::testing::Test {
 fs::path TrainLoaderTest::dir_;
 
 TEST_F(TrainLoaderTest, EpochPlansCoverEveryImageOnceAndDependOnlyOnSeedAndEpoch) {
-  const CocoDataset d = dataset();
-  const auto records = training_view(d, true, true, nullptr);
+  const coco::Dataset d = dataset();
+  const auto records = coco::training_view(d, {.keep_empty_images = true}, nullptr);
   TrainLoaderOptions o{.batch_size = 4, .seed = 1};
   const auto a = plan_epoch(d, records, o, 0), b = plan_epoch(d, records, o, 0),
              c = plan_epoch(d, records, o, 1);
@@ -60,12 +83,12 @@ TEST_F(TrainLoaderTest, EpochPlansCoverEveryImageOnceAndDependOnlyOnSeedAndEpoch
 }
 
 TEST_F(TrainLoaderTest, TwoRanksSplitTheBatchesOfOneProcessWithTheirTotalBatch) {
-  const CocoDataset d = dataset();
+  const coco::Dataset d = dataset();
   auto make = [&](int64_t batch, int64_t rank, int64_t world) {
     TrainLoaderOptions o{
         .batch_size = batch, .workers = 0, .seed = 3, .rank = rank, .world_size = world};
-    return std::make_unique<TrainLoader>(d, training_view(d, true, false, nullptr), image_dir(),
-                                         TrainTransformOptions{.short_sides = {64, 96}}, o);
+    return std::make_unique<TrainLoader>(d, coco::training_view(d, {}, nullptr), image_dir(),
+                                         labels_of(d), sizes({64, 96}, 1333), o);
   };
   auto single = make(2, 0, 1), rank0 = make(1, 0, 2), rank1 = make(1, 1, 2);
   EXPECT_EQ(single->batches_per_epoch(), rank0->batches_per_epoch());
@@ -76,18 +99,18 @@ TEST_F(TrainLoaderTest, TwoRanksSplitTheBatchesOfOneProcessWithTheirTotalBatch) 
     // Same augmentation too: the slot in the global batch seeds it, not the rank.
     EXPECT_TRUE(at::equal(s.targets[1].boxes, r1.targets[0].boxes));
     // And the same padded tensors: each rank pads to the global batch's largest image.
-    EXPECT_TRUE(at::equal(s.images.tensors[1], r1.images.tensors[0]));
-    EXPECT_TRUE(at::equal(s.images.tensors[0], r0.images.tensors[0]));
+    EXPECT_TRUE(at::equal(s.images.tensor[1], r1.images.tensor[0]));
+    EXPECT_TRUE(at::equal(s.images.tensor[0], r0.images.tensor[0]));
   }
   EXPECT_FALSE(single->next().has_value());
 }
 
 TEST_F(TrainLoaderTest, WorkerThreadsGiveTheSameBatchesAsTheCallingThread) {
-  const CocoDataset d = dataset();
+  const coco::Dataset d = dataset();
   auto run = [&](int64_t workers, int64_t first_batch) {
     TrainLoaderOptions o{.batch_size = 3, .workers = workers, .prefetch = 2, .seed = 9};
-    TrainLoader loader(d, training_view(d, true, false, nullptr), image_dir(),
-                       TrainTransformOptions{.short_sides = {48, 64, 80}, .max_size = 200}, o);
+    TrainLoader loader(d, coco::training_view(d, {}, nullptr), image_dir(), labels_of(d),
+                       sizes({48, 64, 80}, 200), o);
     loader.start_epoch(1, first_batch);
     std::vector<TrainBatch> batches;
     while (auto b = loader.next()) batches.push_back(std::move(*b));
@@ -98,25 +121,26 @@ TEST_F(TrainLoaderTest, WorkerThreadsGiveTheSameBatchesAsTheCallingThread) {
   ASSERT_EQ(resumed.size() + 2, threaded.size());
   for (std::size_t k = 0; k < threaded.size(); ++k) {
     EXPECT_EQ(inline_batches[k].image_ids, threaded[k].image_ids);
-    EXPECT_TRUE(at::equal(inline_batches[k].images.tensors, threaded[k].images.tensors));
+    EXPECT_TRUE(at::equal(inline_batches[k].images.tensor, threaded[k].images.tensor));
     if (k >= 2) {
-      EXPECT_TRUE(at::equal(resumed[k - 2].images.tensors, threaded[k].images.tensors));
+      EXPECT_TRUE(at::equal(resumed[k - 2].images.tensor, threaded[k].images.tensor));
     }
   }
 }
 
-TEST_F(TrainLoaderTest, FinishingOnTheDeviceGivesTheWorkersBatches) {
-  const CocoDataset d = dataset();
+TEST_F(TrainLoaderTest, PreprocessingOnTheDeviceGivesTheWorkersBatches) {
+  const coco::Dataset d = dataset();
   auto run = [&](bool on_device) {
-    TrainLoaderOptions o{.batch_size = 2, .workers = 2, .finish_on_device = on_device, .seed = 4};
-    TrainLoader loader(d, training_view(d, true, false, nullptr), image_dir(),
-                       TrainTransformOptions{.short_sides = {48, 80}, .max_size = 200}, o);
+    // The device here is the CPU: the same operations run in next() instead of the workers.
+    TrainLoaderOptions o{
+        .batch_size = 2, .workers = 2, .preprocess_on_device = on_device, .seed = 4};
+    TrainLoader loader(d, coco::training_view(d, {}, nullptr), image_dir(), labels_of(d),
+                       sizes({48, 80}, 200), o);
     loader.start_epoch(0);
     std::vector<TrainBatch> batches;
     while (auto b = loader.next()) {
-      EXPECT_EQ(b->unfinished.empty(), !on_device);
-      EXPECT_EQ(b->images.tensors.defined(), !on_device);
-      loader.finish(*b, c10::Device(c10::kCPU));  // the device here: the same operations
+      EXPECT_TRUE(b->unfinished.empty());  // handed out ready for the model
+      EXPECT_TRUE(b->images.tensor.defined());
       batches.push_back(std::move(*b));
     }
     return batches;
@@ -127,7 +151,7 @@ TEST_F(TrainLoaderTest, FinishingOnTheDeviceGivesTheWorkersBatches) {
   for (std::size_t k = 0; k < workers.size(); ++k) {
     EXPECT_TRUE(device[k].unfinished.empty());
     EXPECT_EQ(device[k].images.image_sizes, workers[k].images.image_sizes);
-    EXPECT_TRUE(at::equal(device[k].images.tensors, workers[k].images.tensors));
+    EXPECT_TRUE(at::equal(device[k].images.tensor, workers[k].images.tensor));
     ASSERT_EQ(device[k].targets.size(), workers[k].targets.size());
     for (std::size_t i = 0; i < workers[k].targets.size(); ++i) {
       EXPECT_TRUE(at::equal(device[k].targets[i].masks, workers[k].targets[i].masks));
@@ -137,14 +161,15 @@ TEST_F(TrainLoaderTest, FinishingOnTheDeviceGivesTheWorkersBatches) {
 }
 
 TEST_F(TrainLoaderTest, TargetsFollowResizeAndFlip) {
-  const CocoDataset d = dataset();
-  const auto records = training_view(d, true, false, nullptr);
-  const TrainingRecord& record = records.front();
-  TrainTransformOptions plain{.short_sides = {128}, .max_size = 1000, .flip_probability = 0};
-  TrainTransformOptions flipped = plain;
+  const coco::Dataset d = dataset();
+  const auto records = coco::training_view(d, {}, nullptr);
+  const coco::TrainingRecord& record = records.front();
+  TransformOptions plain = sizes({128}, 1000);
+  plain.flip_probability = 0;
+  TransformOptions flipped = plain;
   flipped.flip_probability = 1;
-  const TrainSample a = make_train_sample(d, record, image_dir(), plain, 1);
-  const TrainSample b = make_train_sample(d, record, image_dir(), flipped, 1);
+  const TrainSample a = make_sample(d, record, image_dir(), plain, 1);
+  const TrainSample b = make_sample(d, record, image_dir(), flipped, 1);
   // 96x64 scaled to a 128 short side: 192x128.
   EXPECT_EQ(a.image.sizes(), (std::vector<int64_t>{3, 128, 192}));
   const auto& box = record.boxes_xyxy.front();
@@ -159,13 +184,14 @@ TEST_F(TrainLoaderTest, TargetsFollowResizeAndFlip) {
   EXPECT_NEAR(xs.min().item<double>(), box[0] * 2, 2.5);
   EXPECT_NEAR(ys.max().item<double>() + 1, box[3] * 2, 2.5);
   EXPECT_EQ(a.targets.labels[0].item<int64_t>(),
-            d.label_of(d.annotations[record.annotation_indices[0]].category_id));
+            labels_of(d).label_of(d.annotations[record.annotation_indices[0]].category_id));
+  EXPECT_EQ(a.targets.image_size, (structures::ImageSize{128, 192}));
 }
 
 TEST_F(TrainLoaderTest, AMissingImageIsReportedByName) {
-  const CocoDataset d = dataset();
-  const auto records = training_view(d, true, false, nullptr);
-  TrainLoader loader(d, records, (dir_ / "nowhere").string(), {}, {.workers = 2});
+  const coco::Dataset d = dataset();
+  const auto records = coco::training_view(d, {}, nullptr);
+  TrainLoader loader(d, records, (dir_ / "nowhere").string(), labels_of(d), {}, {.workers = 2});
   loader.start_epoch(0);
   try {
     loader.next();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs mrcnn into a temporary prefix, builds examples/ against the installed package and
-# runs it on a generated image with generated weights.
+# Installs mrcnn into a temporary prefix, builds examples/ against the installed package, runs
+# the predicting one on a generated image with generated weights and the training one for two
+# steps on a generated set (the library's train job, no command line).
 #   test_install.sh BUILD_DIR SOURCE_DIR PYTHON MRCNN_BINARY
 set -euo pipefail
 build="$1" source="$2" python="$3" mrcnn="$4"
@@ -13,7 +14,7 @@ cmake -S "$source/examples" -B "$work/example" -G Ninja -DCMAKE_BUILD_TYPE=Relea
       -DCMAKE_PREFIX_PATH="$work/prefix;$torch_prefix" >"$work/configure.log" 2>&1 || { cat "$work/configure.log"; exit 1; }
 cmake --build "$work/example" >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 
-"$mrcnn" make-shapes --out "$work/shapes" --train 0 --val 1 --size 128x96 >/dev/null
+"$mrcnn" make-shapes --out "$work/shapes" --train 6 --val 1 --size 128x96 >/dev/null
 PYTHONPATH="$source/tests/reference" "$python" -W ignore -c "
 import sys, torch
 from reference_models import random_maskrcnn
@@ -30,5 +31,12 @@ count="$(echo "$output" | tail -1 | sed -n 's/^\([0-9][0-9]*\) detections$/\1/p'
 [[ -n $count && $count -gt 0 ]] || { echo "expected detections, got: $output"; exit 1; }
 # Category names come from the dataset's annotation file.
 echo "$output" | head -1 | grep -Eq '^(circle|square|triangle) '
+
+# Training from C++: two steps of the test config's tiny model.
+trained="$("$work/example/mrcnn_train_example" "$source/tests/cli/configs/tiny_shapes.yml" \
+           "$work/shapes" "$work/output" 2 2>"$work/train.log")" || { cat "$work/train.log"; exit 1; }
+echo "$trained" | tail -1
+echo "$trained" | grep -q '^2 iterations trained' || { echo "expected 2 iterations: $trained"; exit 1; }
+[[ -f $work/output/tiny_shapes/model_final.safetensors ]] || { echo "no model_final written"; exit 1; }
 echo "install test: ok"
 

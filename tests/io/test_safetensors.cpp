@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "mrcnn/common/error.h"
-#include "mrcnn/io/image.h"
+#include "mrcnn/common/file.h"
 #include "mrcnn/io/safetensors.h"
 
 namespace mrcnn::io {

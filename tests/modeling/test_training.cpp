@@ -9,6 +9,8 @@
 #include "mrcnn/modeling/mask_rcnn.h"
 #include "mrcnn/modeling/matcher.h"
 #include "mrcnn/modeling/sampler.h"
+#include "mrcnn/structures/image_list.h"
+#include "support/tiny_model.h"
 
 namespace mrcnn::modeling {
 namespace {
@@ -16,6 +18,16 @@ namespace {
 at::Generator generator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 
 at::Tensor flags(std::vector<int64_t> values) { return at::tensor(values).to(at::kBool); }
+
+structures::Instances targets(at::Tensor boxes, at::Tensor labels, at::Tensor masks,
+                              at::Tensor crowd) {
+  structures::Instances t;
+  t.boxes = std::move(boxes);
+  t.labels = std::move(labels);
+  t.masks = std::move(masks);
+  t.crowd = std::move(crowd);
+  return t;
+}
 
 TEST(BalancedSampler, RespectsTheBudgetAndTheFractionAndSkipsIgnored) {
   // 10 positives, 100 negatives, 20 ignored.
@@ -46,7 +58,7 @@ TEST(BalancedSampler, RespectsTheBudgetAndTheFractionAndSkipsIgnored) {
 }
 
 TEST(MatchPredictions, CrowdRegionsAreNeitherPositiveNorNegative) {
-  ImageTargets t;
+  structures::Instances t;
   // Ground truth 0: a crowd region; ground truth 1: a regular object.
   t.boxes = at::tensor({0.f, 0.f, 10.f, 10.f, 20.f, 20.f, 30.f, 30.f}).view({2, 4});
   t.labels = at::tensor({1L, 2L});
@@ -62,7 +74,7 @@ TEST(MatchPredictions, CrowdRegionsAreNeitherPositiveNorNegative) {
   EXPECT_EQ(r.matched[1].item<int64_t>(), 1);  // an index into all ground truth, crowd included
 
   // Moved targets carry the split made on the host, and match the same way.
-  const ImageTargets moved = t.to(c10::Device(c10::kCPU));
+  const structures::Instances moved = t.to(c10::Device(c10::kCPU));
   EXPECT_TRUE(at::equal(moved.regular_index, at::tensor({1L})));
   EXPECT_TRUE(at::equal(moved.crowd_index, at::tensor({0L})));
   const MatchResult m = match_predictions(matcher, moved, predictions, 0.5);
@@ -70,40 +82,27 @@ TEST(MatchPredictions, CrowdRegionsAreNeitherPositiveNorNegative) {
   EXPECT_TRUE(at::equal(m.matched, r.matched));
 
   // No ground truth at all: everything is background.
-  ImageTargets empty{at::zeros({0, 4}), at::zeros({0}, at::kLong),
-                     at::zeros({0, 32, 32}, at::kByte), at::zeros({0}, at::kBool)};
+  const structures::Instances empty =
+      targets(at::zeros({0, 4}), at::zeros({0}, at::kLong), at::zeros({0, 32, 32}, at::kByte),
+              at::zeros({0}, at::kBool));
   EXPECT_TRUE(at::equal(match_predictions(matcher, empty, predictions, 0.5).labels,
                         at::zeros({3}, at::kLong)));
 }
 
-MaskRCNNOptions tiny_options() {
-  MaskRCNNOptions o;
-  o.resnet.depth = 18;
-  o.resnet.base_channels = 8;
-  o.resnet.norm = NormKind::kGroupNorm;
-  o.resnet.gn_groups = 4;
-  o.resnet.frozen_stages = -1;
-  o.fpn_channels = 16;
-  o.roi_heads.num_classes = 3;
-  o.roi_heads.representation = 32;
-  o.roi_heads.mask_convs = 1;
-  o.roi_heads.mask_channels = 8;
-  o.roi_heads.sampling.batch_size_per_image = 32;
-  o.train_proposals = {.pre_nms_top_n = 100, .post_nms_top_n = 50};
-  return o;
-}
+MaskRCNNOptions tiny_options() { return testing::tiny_model_options(2); }
 
-ImageBatch tiny_batch() {
-  ImageBatch batch;
-  batch.tensors = at::randn({2, 3, 64, 96});
+structures::ImageList tiny_batch() {
+  structures::ImageList batch;
+  batch.tensor = at::randn({2, 3, 64, 96});
   batch.image_sizes = {{64, 96}, {60, 80}};
   batch.original_sizes = batch.image_sizes;
   return batch;
 }
 
-ImageTargets two_objects() {
-  ImageTargets t{at::tensor({4.f, 4.f, 40.f, 30.f, 50.f, 10.f, 90.f, 60.f}).view({2, 4}),
-                 at::tensor({1L, 2L}), at::zeros({2, 64, 96}, at::kByte), flags({0, 0})};
+structures::Instances two_objects() {
+  structures::Instances t =
+      targets(at::tensor({4.f, 4.f, 40.f, 30.f, 50.f, 10.f, 90.f, 60.f}).view({2, 4}),
+              at::tensor({1L, 2L}), at::zeros({2, 64, 96}, at::kByte), flags({0, 0}));
   t.masks[0].slice(0, 4, 30).slice(1, 4, 40).fill_(1);
   t.masks[1].slice(0, 10, 60).slice(1, 50, 90).fill_(1);
   return t;
@@ -113,12 +112,13 @@ TEST(MaskRCNNLosses, AlwaysTheSameFiveFiniteLossesWithGradients) {
   at::manual_seed(0);
   MaskRCNN model(tiny_options());
   model->train();
-  const ImageBatch batch = tiny_batch();
-  const ImageTargets with_objects = two_objects();
+  const structures::ImageList batch = tiny_batch();
+  const structures::Instances with_objects = two_objects();
   // The second image has only a crowd region: no positive anywhere.
-  ImageTargets crowd_only{at::tensor({10.f, 10.f, 40.f, 40.f}).view({1, 4}), at::tensor({1L}),
-                          at::zeros({1, 64, 96}, at::kByte), flags({1})};
-  std::vector<at::Generator> g = {generator(0), generator(1)};
+  const structures::Instances crowd_only =
+      targets(at::tensor({10.f, 10.f, 40.f, 40.f}).view({1, 4}), at::tensor({1L}),
+              at::zeros({1, 64, 96}, at::kByte), flags({1}));
+  TrainingContext g{.generators = {generator(0), generator(1)}};
   const LossMap losses = model->losses(batch, {with_objects, crowd_only}, g);
   std::vector<std::string> names;
   for (const auto& [name, value] : losses) {
@@ -137,7 +137,7 @@ TEST(MaskRCNNLosses, AlwaysTheSameFiveFiniteLossesWithGradients) {
   EXPECT_EQ(with_grad, trainable);
 
   // A batch with no positive at all still gives all five.
-  std::vector<at::Generator> g2 = {generator(2), generator(3)};
+  TrainingContext g2{.generators = {generator(2), generator(3)}};
   const LossMap none = model->losses(batch, {crowd_only, crowd_only}, g2);
   ASSERT_EQ(none.size(), 5u);
   EXPECT_EQ(none[4].second.item<double>(), 0.0);  // loss_mask
@@ -154,11 +154,11 @@ TEST(ChannelsLast, SameLossesGradientsAndDetectionsAsTheDefaultLayout) {
   EXPECT_TRUE(conv.is_contiguous(at::MemoryFormat::ChannelsLast));
   EXPECT_FALSE(conv.is_contiguous());
 
-  const ImageBatch batch = tiny_batch();
+  const structures::ImageList batch = tiny_batch();
   std::vector<LossMap> losses;
   for (MaskRCNN* model : {&nchw, &nhwc}) {
     (*model)->train();
-    std::vector<at::Generator> g = {generator(0), generator(1)};
+    TrainingContext g{.generators = {generator(0), generator(1)}};
     losses.push_back((*model)->losses(batch, {two_objects(), two_objects()}, g));
     total_loss(losses.back()).backward();
   }
@@ -173,19 +173,22 @@ TEST(ChannelsLast, SameLossesGradientsAndDetectionsAsTheDefaultLayout) {
     EXPECT_TRUE(at::allclose(p.value().grad(), expected, 1e-4, 1e-5)) << p.key();
   }
 
-  const std::vector<at::Tensor> images = {at::rand({3, 64, 96})};
-  const ImageResult a = nchw->predict(images)[0], b = nhwc->predict(images)[0];
+  structures::ImageList images = structures::pad_images({at::randn({3, 64, 96})}, 32);
+  nchw->eval();
+  nhwc->eval();
+  const structures::Instances a = nchw->predict(images)[0], b = nhwc->predict(images)[0];
   ASSERT_GT(a.scores.numel(), 0);
   ASSERT_EQ(a.scores.numel(), b.scores.numel());
   EXPECT_TRUE(at::allclose(a.boxes, b.boxes, 1e-4, 1e-3));
   // Another summation order in every convolution: float noise, amplified by 20 layers.
-  EXPECT_TRUE(at::allclose(a.masks, b.masks, 1e-4, 2e-4));
+  EXPECT_TRUE(at::allclose(a.mask_probs, b.mask_probs, 1e-4, 2e-4));
 }
 
 TEST(ResNet, SmallVariantsHaveTorchvisionShapes) {
   ResNetOptions o;
   o.depth = 18;
   o.norm = NormKind::kBatchNorm;
+  o.freeze_norm = false;  // trainable BatchNorm: its affine parameters count
   ResNet r18(o);
   EXPECT_EQ(r18->out_channels(), (std::vector<int64_t>{64, 128, 256, 512}));
   int64_t count = 0;

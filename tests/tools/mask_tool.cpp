@@ -10,9 +10,9 @@
 #include <fstream>
 #include <iostream>
 
+#include "mrcnn/coco/dataset.h"
 #include "mrcnn/common/error.h"
-#include "mrcnn/data/coco.h"
-#include "mrcnn/evaluation/coco_eval_report.h"
+#include "mrcnn/common/json_writer.h"
 
 using namespace mrcnn;
 
@@ -24,7 +24,7 @@ std::string matrix(const std::vector<double>& values, std::size_t rows, std::siz
     out += r ? ",[" : "[";
     for (std::size_t c = 0; c < cols; ++c) {
       if (c) out += ',';
-      out += evaluation::json_number(values[r * cols + c]);
+      out += json_number(values[r * cols + c]);
     }
     out += "]";
   }
@@ -39,26 +39,26 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    const data::CocoDataset dataset = data::load_coco(argv[1]);
-    std::vector<structures::Rle> rles;
+    const coco::Dataset dataset = coco::load_dataset(argv[1]);
+    std::vector<coco::Rle> rles;
     std::vector<std::array<double, 4>> boxes;
     std::vector<uint8_t> crowd;
     std::ofstream bitmaps(argv[3], std::ios::binary);
     std::string masks = "[";
     for (const auto& ann : dataset.annotations) {
-      structures::Rle rle = dataset.annotation_rle(ann);
-      const std::string counts = structures::rle_to_string(rle);
-      const structures::Rle back = structures::rle_from_string(counts, rle.height, rle.width);
+      coco::Rle rle = dataset.annotation_rle(ann);
+      const std::string counts = coco::rle_to_string(rle);
+      const coco::Rle back = coco::rle_from_string(counts, rle.height, rle.width);
       std::vector<uint8_t> bitmap(std::size_t(rle.height) * rle.width);
-      structures::rle_decode_row_major(rle, bitmap.data());
+      coco::rle_decode_row_major(rle, bitmap.data());
       bitmaps.write(reinterpret_cast<const char*>(bitmap.data()), std::streamsize(bitmap.size()));
-      const bool roundtrip = back == rle && structures::rle_encode_row_major(
-                                                bitmap.data(), rle.height, rle.width) == rle;
-      const auto bbox = structures::rle_to_bbox(rle);
+      const bool roundtrip =
+          back == rle && coco::rle_encode_row_major(bitmap.data(), rle.height, rle.width) == rle;
+      const auto bbox = coco::rle_to_bbox(rle);
       masks += fmt::format(
           "{}{{\"counts\": \"{}\", \"area\": {}, \"bbox\": [{}, {}, {}, {}], \"roundtrip\": {}}}",
-          rles.empty() ? "" : ",", evaluation::json_escape(counts), structures::rle_area(rle),
-          bbox[0], bbox[1], bbox[2], bbox[3], roundtrip ? "true" : "false");
+          rles.empty() ? "" : ",", json_escape(counts), coco::rle_area(rle), bbox[0], bbox[1],
+          bbox[2], bbox[3], roundtrip ? "true" : "false");
       rles.push_back(std::move(rle));
       boxes.push_back(ann.bbox);
       crowd.push_back(ann.iscrowd);
@@ -66,15 +66,13 @@ int main(int argc, char** argv) {
     masks += "]";
     const std::size_t n = rles.size();
     std::vector<double> iou(n * n), box_iou(n * n);
-    structures::rle_iou(rles, rles, crowd, iou.data());
-    structures::box_iou(boxes, boxes, crowd, box_iou.data());
+    coco::rle_iou(rles, rles, crowd, iou.data());
+    coco::box_iou(boxes, boxes, crowd, box_iou.data());
     std::ofstream out(argv[2]);
     out << "{\"masks\": " << masks << ", \"iou\": " << matrix(iou, n, n)
         << ", \"box_iou\": " << matrix(box_iou, n, n) << ", \"union\": \""
-        << evaluation::json_escape(structures::rle_to_string(structures::rle_merge(rles, false)))
-        << "\""
-        << ", \"intersection\": \""
-        << evaluation::json_escape(structures::rle_to_string(structures::rle_merge(rles, true)))
+        << json_escape(coco::rle_to_string(coco::rle_merge(rles, false))) << "\""
+        << ", \"intersection\": \"" << json_escape(coco::rle_to_string(coco::rle_merge(rles, true)))
         << "\"}\n";
     return 0;
   } catch (const std::exception& e) {

@@ -1,19 +1,22 @@
 // Test helper: runs our Mask R-CNN with torchvision's settings on images and dumps every stage.
 //   model_tool CHECKPOINT OUT_DIR MIN_SIZE MAX_SIZE SCORE_THRESH IMAGE...
 // Writes OUT_DIR/<name>.bin (raw little-endian) and OUT_DIR/manifest.txt lines
-// "<name> <dtype> <dim0> <dim1> ...": features P2..P6 (feature_i), proposals per image
-// (proposals_k), detections per image in resized coordinates (boxes_k, scores_k, labels_k,
-// masks_k) and final results in image coordinates (final_boxes_k, pasted_k).
+// "<name> <dtype> <dim0> <dim1> ...": the preprocessed batch, features P2..P6 (feature_i),
+// proposals per image (proposals_k), detections per image in resized coordinates (boxes_k,
+// scores_k, labels_k, masks_k) and final results in image coordinates (final_boxes_k,
+// pasted_k).
 #include <ATen/ATen.h>
 
 #include <fstream>
 #include <iostream>
 
+#include "mrcnn/data/transforms.h"
 #include "mrcnn/io/image.h"
 #include "mrcnn/io/safetensors.h"
 #include "mrcnn/modeling/mask_rcnn.h"
 #include "mrcnn/modeling/weights.h"
 #include "mrcnn/ops/paste_masks.h"
+#include "mrcnn/structures/boxes.h"
 
 using namespace mrcnn;
 
@@ -24,19 +27,22 @@ int main(int argc, char** argv) {
   }
   try {
     modeling::MaskRCNNOptions options = modeling::torchvision_options(91);
-    options.transform.min_size = std::stoll(argv[3]);
-    options.transform.max_size = std::stoll(argv[4]);
     options.roi_heads.score_thresh = std::stod(argv[5]);
     modeling::MaskRCNN model(options);
     const auto report = modeling::load_weights(*model, io::load_weights_file(argv[1]), {}, argv[1]);
     std::cerr << report.summary() << "\n";
+    model->eval();
 
+    // torchvision's GeneralizedRCNNTransform: bilinear resize, ImageNet mean/std, pad to 32.
+    data::TransformOptions transform;
+    transform.target_sizes = {{std::stoll(argv[3]), std::stoll(argv[4])}};
+    transform.interp = data::Interpolation::kBilinear;
     std::vector<at::Tensor> images;
-    for (int i = 6; i < argc; ++i) {
-      images.push_back(io::decode_image_file(argv[i]).permute({2, 0, 1}).to(at::kFloat).div(255));
-    }
+    for (int i = 6; i < argc; ++i) images.push_back(io::decode_image_file(argv[i]));
+    const structures::ImageList batch =
+        data::preprocess_images(images, transform, c10::Device(c10::kCPU));
     modeling::InferenceTrace trace;
-    const auto results = model->predict(images, &trace);
+    const auto detections = model->predict(batch, &trace);
 
     const std::string out = argv[2];
     std::ofstream manifest(out + "/manifest.txt");
@@ -48,19 +54,22 @@ int main(int argc, char** argv) {
       for (auto s : c.sizes()) manifest << " " << s;
       manifest << "\n";
     };
-    dump("batch", trace.batch.tensors);
+    dump("batch", batch.tensor);
     for (std::size_t i = 0; i < trace.features.size(); ++i)
       dump("feature_" + std::to_string(i), trace.features[i]);
-    for (std::size_t k = 0; k < results.size(); ++k) {
+    for (std::size_t k = 0; k < detections.size(); ++k) {
       const std::string s = std::to_string(k);
+      const structures::Instances& d = detections[k];
+      const at::Tensor final_boxes =
+          structures::rescale_boxes(d.boxes, batch.image_sizes[k], batch.original_sizes[k]);
       dump("proposals_" + s, trace.proposals[k]);
-      dump("boxes_" + s, trace.detections[k].boxes);
-      dump("scores_" + s, trace.detections[k].scores);
-      dump("labels_" + s, trace.detections[k].labels);
-      dump("masks_" + s, trace.detections[k].masks);
-      dump("final_boxes_" + s, results[k].boxes);
-      dump("pasted_" + s, ops::paste_masks(results[k].masks, results[k].boxes, images[k].size(1),
-                                           images[k].size(2)));
+      dump("boxes_" + s, d.boxes);
+      dump("scores_" + s, d.scores);
+      dump("labels_" + s, d.labels);
+      dump("masks_" + s, d.mask_probs);
+      dump("final_boxes_" + s, final_boxes);
+      dump("pasted_" + s, ops::paste_masks(d.mask_probs, final_boxes, batch.original_sizes[k][0],
+                                           batch.original_sizes[k][1]));
     }
     return 0;
   } catch (const std::exception& e) {

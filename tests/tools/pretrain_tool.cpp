@@ -3,9 +3,9 @@
 // Prints the load report and writes the model's resulting weights for comparison.
 #include <iostream>
 
+#include "mrcnn/build/model.h"
 #include "mrcnn/config/loader.h"
 #include "mrcnn/io/safetensors.h"
-#include "mrcnn/modeling/build.h"
 #include "mrcnn/modeling/weights.h"
 
 int main(int argc, char** argv) {
@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    modeling::MaskRCNN model(modeling::options_from_config(config::load_config(argv[1])));
+    modeling::MaskRCNN model(build::model_options(config::load_config(argv[1])));
     const auto report =
         modeling::load_pretrain_weights(*model, io::load_weights_file(argv[2]), argv[2]);
     std::cout << report.summary() << "\n";

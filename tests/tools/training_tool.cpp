@@ -6,6 +6,7 @@
 #include "mrcnn/io/safetensors.h"
 #include "mrcnn/modeling/losses.h"
 #include "mrcnn/modeling/matcher.h"
+#include "mrcnn/structures/boxes.h"
 
 using namespace mrcnn;
 
@@ -24,7 +25,7 @@ int main(int argc, char** argv) {
       const modeling::Matcher matcher(thresholds[0].item<double>(), thresholds[1].item<double>(),
                                       thresholds[2].item<double>() != 0);
       out.emplace_back("matches", matcher(in.at("quality")));
-      out.emplace_back("iou", modeling::box_iou(in.at("a"), in.at("b")));
+      out.emplace_back("iou", structures::box_iou(in.at("a"), in.at("b")));
     } else if (op == "rpn_loss") {
       auto [objectness, box] =
           modeling::rpn_loss(in.at("objectness"), in.at("deltas"), in.at("labels"),

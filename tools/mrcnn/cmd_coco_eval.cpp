@@ -1,13 +1,15 @@
 // `mrcnn coco-eval --ann GT.json --res RES.json --type bbox|segm [--classwise] [--stats-json F]`
+// Needs no tensors: the front end runs it without loading LibTorch.
 #include <chrono>
 #include <iostream>
 #include <memory>
 
 #include "commands.h"
+#include "mrcnn/coco/dataset.h"
+#include "mrcnn/coco/eval.h"
+#include "mrcnn/coco/report.h"
+#include "mrcnn/coco/training_view.h"
 #include "mrcnn/common/error.h"
-#include "mrcnn/data/coco.h"
-#include "mrcnn/evaluation/coco_eval.h"
-#include "mrcnn/evaluation/coco_eval_report.h"
 
 namespace mrcnn::cli {
 namespace {
@@ -28,31 +30,31 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 int run_coco_eval(const CocoEvalOptions& options) {
   if (!options.results.empty() && options.type.empty())
     throw Error("--type bbox|segm is needed with --res");
-  const auto type = evaluation::parse_iou_type(options.type.empty() ? "bbox" : options.type);
+  const auto type = coco::parse_iou_type(options.type.empty() ? "bbox" : options.type);
   auto start = std::chrono::steady_clock::now();
-  const data::CocoDataset gt = data::load_coco(options.annotations);
+  const coco::Dataset gt = coco::load_dataset(options.annotations);
   std::cerr << "loaded " << gt.images.size() << " images, " << gt.annotations.size()
             << " annotations in " << seconds_since(start) << " s\n";
   if (options.results.empty()) {
     // Only check the annotation file, and say what training would make of it.
-    data::TrainingViewReport report;
-    data::training_view(gt, /*require_masks=*/true, /*keep_empty_images=*/false, &report);
+    coco::TrainingViewReport report;
+    coco::training_view(gt, coco::TrainingViewOptions{}, &report);
     std::cout << gt.path << ": valid; " << gt.images.size() << " images, " << gt.annotations.size()
               << " annotations, " << gt.categories.size() << " categories\n"
               << "for training: " << report.summary() << "\n";
     return 0;
   }
   start = std::chrono::steady_clock::now();
-  const auto detections = evaluation::load_results(options.results, gt, type);
+  const auto detections = coco::load_results(options.results, gt, type);
   std::cerr << "loaded " << detections.size() << " results in " << seconds_since(start) << " s\n";
   start = std::chrono::steady_clock::now();
-  const evaluation::EvalResult result = evaluation::evaluate(gt, detections, type, options.threads);
-  std::cerr << "evaluated (" << evaluation::iou_type_name(type) << ") in " << seconds_since(start)
+  const coco::EvalResult result = coco::evaluate(gt, detections, type, options.threads);
+  std::cerr << "evaluated (" << coco::iou_type_name(type) << ") in " << seconds_since(start)
             << " s\n";
   std::cout << result.summary();
   if (options.classwise) std::cout << result.per_category_table(gt);
   if (!options.stats_json.empty()) {
-    evaluation::write_stats_json(options.stats_json, result, gt, options.classwise);
+    coco::write_stats_json(options.stats_json, result, gt, options.classwise);
   }
   return 0;
 }

@@ -4,8 +4,8 @@
 
 #include "commands.h"
 #include "common_options.h"
-#include "mrcnn/engine/device.h"
-#include "mrcnn/engine/environment.h"
+#include "mrcnn/runtime/device.h"
+#include "mrcnn/runtime/environment.h"
 
 namespace mrcnn::cli {
 
@@ -15,8 +15,8 @@ void add_env_command(CLI::App& app, int& exit_code) {
   add_device_option(*command, *device);
   command->callback([&exit_code, device] {
     // Check the requested device first so that an error is not interleaved with the report.
-    const std::string selected = device->empty() ? "" : engine::resolve_device(*device).str();
-    std::cout << engine::describe_environment();
+    const std::string selected = device->empty() ? "" : runtime::resolve_device(*device).str();
+    std::cout << runtime::describe_environment();
     if (!selected.empty()) std::cout << "selected     " << selected << "\n";
     exit_code = 0;
   });

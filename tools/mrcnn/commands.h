@@ -6,6 +6,9 @@
 
 namespace mrcnn::cli {
 
+// Exit codes: 0 success, 1 bad input (config, files, device) or a failed run, 100+ usage.
+inline constexpr int kExitBadInput = 1;
+
 void add_env_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
 void add_coco_eval_command(CLI::App& app, int& exit_code);

@@ -1,11 +1,9 @@
 #include "common_options.h"
 
-#include <ATen/Context.h>
-
 #include <iostream>
+#include <memory>
 
 #include "mrcnn/config/loader.h"
-#include "mrcnn/engine/device.h"
 
 namespace mrcnn::cli {
 
@@ -27,11 +25,11 @@ config::Config load_config(const ConfigOptions& options) {
   return config::load_config(options.config_path, options.overrides);
 }
 
-c10::Device select_device(const ConfigOptions& options, const config::Config& config) {
-  const c10::Device device =
-      engine::resolve_device(engine::requested_device(config, options.device));
-  if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(config.cudnn_benchmark);
-  return device;
+build::JobOutput console_output(const std::string& what) {
+  build::JobOutput output{.out = &std::cout, .notes = &std::cerr};
+  auto bar = std::make_shared<Progress>(what);
+  output.progress = [bar](int64_t done, int64_t total) { bar->update(done, total); };
+  return output;
 }
 
 }  // namespace mrcnn::cli

@@ -1,18 +1,16 @@
-// Options shared by the subcommands: the config (-c, -o) and the device (--device).
+// Options shared by the subcommands that run a model: the config (-c, -o) and the device.
 #pragma once
 
-#include <c10/core/Device.h>
 #include <CLI/CLI.hpp>
 
 #include <string>
 #include <vector>
 
+#include "mrcnn/build/job_output.h"
 #include "mrcnn/config/config.h"
+#include "progress.h"
 
 namespace mrcnn::cli {
-
-// Exit codes: 0 success, 1 bad input (config, files, device) or a failed run.
-inline constexpr int kExitBadInput = 1;
 
 struct ConfigOptions {
   std::string config_path;
@@ -25,8 +23,7 @@ void add_device_option(CLI::App& command, std::string& device);
 
 config::Config load_config(const ConfigOptions& options);
 
-// --device, else the config's device flags; checked for availability. On CUDA, applies the
-// config's cudnn_benchmark. Prints nothing.
-c10::Device select_device(const ConfigOptions& options, const config::Config& config);
+// stdout for results, stderr for notes, and a progress bar named `what` on stderr.
+build::JobOutput console_output(const std::string& what);
 
 }  // namespace mrcnn::cli

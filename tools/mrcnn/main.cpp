@@ -1,14 +1,12 @@
-// The `mrcnn` command-line program: parse, hand over to a subcommand, report errors plainly.
+// The `mrcnn` program with every command: parse, hand over to a subcommand, report errors
+// plainly. (`mrcnn coco-eval` alone is also served by the front end without LibTorch.)
 #include <c10/util/Exception.h>
 
-#include <iostream>
-
 #include "commands.h"
-#include "common_options.h"
 #include "mrcnn/build_info.h"
-#include "mrcnn/common/error.h"
 #include "mrcnn/common/memory.h"
-#include "mrcnn/engine/backend_plugins.h"
+#include "mrcnn/runtime/backend_plugins.h"
+#include "run_app.h"
 
 int main(int argc, char** argv) {
   using namespace mrcnn;
@@ -25,19 +23,16 @@ int main(int argc, char** argv) {
   cli::add_bench_command(app, exit_code);
   cli::add_convert_weights_command(app, exit_code);
   cli::add_env_command(app, exit_code);
-
-  try {
-    keep_freed_memory_for_reuse();
-    engine::load_backend_plugins_from_environment();
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const mrcnn::Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return cli::kExitBadInput;
-  } catch (const c10::Error& e) {
-    std::cerr << "error: " << e.what_without_backtrace() << "\n";
-    return cli::kExitBadInput;
-  }
-  return exit_code;
+  return cli::run_app(
+      app, argc, argv, exit_code,
+      [] {
+        keep_freed_memory_for_reuse();
+        runtime::load_backend_plugins_from_environment();
+      },
+      [](const std::exception& e) {
+        // LibTorch's errors carry a C++ backtrace, which means nothing to a user.
+        const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
+        return torch_error ? std::string(torch_error->what_without_backtrace())
+                           : std::string(e.what());
+      });
 }

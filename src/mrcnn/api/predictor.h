@@ -1,39 +1,45 @@
-// The public C++ API for applications: load a config and weights once, then predict on images.
+// The public C++ API for applications: load a config and weights once, then predict on images,
+// from as many threads as you like (prediction changes no shared state).
 //
-//   auto predictor =
-//   mrcnn::api::Predictor::load("configs/mask_rcnn/mask_rcnn_r50_fpn_torchvision.yml",
-//                                                "maskrcnn_resnet50_fpn_coco.pth", "cuda");
-//   for (const auto& d : predictor.predict_file("street.jpg")) { d.box, d.score, d.category_name,
-//   d.mask }
+//   auto predictor = mrcnn::api::Predictor::load("config.yml", "weights.safetensors", "cuda");
+//   const mrcnn::structures::Instances found = predictor.predict_file("street.jpg");
+//   for (int64_t i = 0; i < found.size(); ++i)
+//     std::cout << predictor.labels().category_name(predictor.labels().category_of(
+//                      found.labels[i].item<int64_t>()))
+//               << " " << found.scores[i].item<float>() << "\n";
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
-#include <array>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace mrcnn::api {
+#include "mrcnn/structures/instances.h"
+#include "mrcnn/structures/label_map.h"
 
-struct Detection {
-  std::array<float, 4> box;  // x1, y1, x2, y2 in image pixels
-  float score = 0;
-  int64_t category_id = 0;
-  std::string category_name;  // from TestDataset.anno_path when available
-  at::Tensor mask;            // bool [height, width], on the CPU
-};
+namespace mrcnn::api {
 
 class Predictor {
  public:
-  // device: "cpu", "cuda", "cuda:1", ... overrides: "-o"-style key=value strings.
+  // device: "cpu", "cuda", "cuda:1", ...; empty: the config decides. overrides: "-o"-style
+  // key=value strings.
   static Predictor load(const std::string& config_path, const std::string& weights_path,
                         const std::string& device = "cpu",
                         const std::vector<std::string>& overrides = {});
 
-  // image: uint8 [height, width, 3] RGB. Detections by descending score.
-  std::vector<Detection> predict(const at::Tensor& image) const;
-  std::vector<Detection> predict_file(const std::string& image_path) const;
+  // image: uint8 [height, width, 3] RGB. The detections above the score threshold, by
+  // descending score, on the CPU: boxes [N, 4] (x1, y1, x2, y2 in image pixels), scores,
+  // labels (model labels: labels() names them) and mask_rles (binary masks at the image's
+  // size; coco/rle.h decodes them).
+  structures::Instances predict(const at::Tensor& image) const;
+  structures::Instances predict_file(const std::string& image_path) const;
+  // Several images in one forward pass (each padded to the largest), as the TestReader's
+  // batch_size asks.
+  std::vector<structures::Instances> predict(const std::vector<at::Tensor>& images) const;
+
+  // Model labels -> the categories of TestDataset.anno_path (or "class N" without one).
+  const structures::LabelMap& labels() const;
 
   ~Predictor();
   Predictor(Predictor&&) noexcept;

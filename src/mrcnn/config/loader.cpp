@@ -114,17 +114,21 @@ void apply_override(Config& config, const std::string& assignment) {
 
   // Build {a: {b: {c: value}}} and decode it like a file, so type checks and key suggestions
   // are exactly those of config files.
-  YAML::Node tree = value;
   const std::vector<std::string> parts = split(key, '.');
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-    if (it->empty()) {
+  for (const std::string& part : parts) {
+    if (part.empty()) {
       throw Error(ErrorLocation{.file = source.name}, "empty component in key '" + key + "'");
     }
-    YAML::Node parent(YAML::NodeType::Map);
-    parent[*it] = tree;
-    tree = parent;
   }
-  detail::decode(source, tree, "", config);
+  // Built inside out into fresh nodes (assigning to a node that refers to another would
+  // rewrite that one).
+  std::vector<YAML::Node> levels(parts.size() + 1);
+  levels.back() = value;
+  for (std::size_t i = parts.size(); i-- > 0;) {
+    levels[i] = YAML::Node(YAML::NodeType::Map);
+    levels[i][parts[i]] = levels[i + 1];
+  }
+  detail::decode(source, levels.front(), "", config);
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {

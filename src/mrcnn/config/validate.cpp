@@ -57,46 +57,98 @@ class Problems {
   std::vector<std::string> lines_;
 };
 
-void check_dataset(Problems& p, const std::string& key, const DatasetConfig& d) {
-  p.one_of(key + ".type", d.type, {"COCODataSet", "ImageFolder"});
+const std::vector<std::string> kInterpolations = {"0", "1", "2", "3"};
+
+void check_interp(Problems& p, const std::string& key, int64_t interp) {
+  if (interp == 4) {
+    p.add(key, "4 (Lanczos) is not supported; use 0 nearest, 1 bilinear, 2 bicubic or 3 area");
+  } else {
+    p.one_of(key, std::to_string(interp), kInterpolations);
+  }
+}
+
+void check_target_size(Problems& p, const std::string& key, const std::vector<int64_t>& size) {
+  const bool ok = (size.size() == 1 || size.size() == 2) &&
+                  std::all_of(size.begin(), size.end(), [](int64_t v) { return v > 0; });
+  if (!ok) p.add(key, "each size is [a] or [a, b] of positive pixel counts");
+}
+
+void check_dataset(Problems& p, const std::string& key, const DatasetConfig& d, bool training) {
+  if (key == "TestDataset") {
+    p.one_of(key + ".type", d.type, {"COCODataSet", "ImageFolder"});
+  } else {
+    p.one_of(key + ".type", d.type, {"COCODataSet"});
+  }
   p.in_unit_interval(key + ".empty_ratio", d.empty_ratio);
-}
-
-void check_sample_transform(Problems& p, const std::string& key, const SampleTransform& t) {
-  if (const auto* op = std::get_if<RandomResizeOp>(&t)) {
-    if (op->target_size.empty()) p.add(key + ".target_size", "needs at least one size");
-    for (const auto& size : op->target_size) {
-      const bool ok = (size.size() == 1 || size.size() == 2) &&
-                      std::all_of(size.begin(), size.end(), [](int64_t v) { return v > 0; });
-      if (!ok)
-        p.add(key + ".target_size", "each entry is [short_side] or [short_side, max_size] > 0");
+  static const std::vector<std::string> kFields = {"image", "gt_bbox", "gt_class", "gt_poly",
+                                                   "is_crowd"};
+  for (const auto& field : d.data_fields) p.one_of(key + ".data_fields", field, kFields);
+  if (training) {
+    for (const char* needed : {"image", "gt_bbox", "gt_class", "gt_poly"}) {
+      if (std::find(d.data_fields.begin(), d.data_fields.end(), needed) == d.data_fields.end())
+        p.add(key + ".data_fields", std::string("Mask R-CNN training needs '") + needed + "'");
     }
-    p.one_of(key + ".interp", std::to_string(op->interp), {"0", "1", "2", "3", "4"});
-  } else if (const auto* resize = std::get_if<ResizeOp>(&t)) {
-    const auto& size = resize->target_size;
-    if (!(size.size() == 2 && size[0] > 0 && size[1] > 0)) {
-      p.add(key + ".target_size", "must be [short_side, max_size] > 0");
-    }
-    p.one_of(key + ".interp", std::to_string(resize->interp), {"0", "1", "2", "3", "4"});
-  } else if (const auto* flip = std::get_if<RandomFlipOp>(&t)) {
-    p.in_unit_interval(key + ".prob", flip->prob);
-  } else if (const auto* normalize = std::get_if<NormalizeImageOp>(&t)) {
-    if (normalize->mean.size() != 3) p.add(key + ".mean", "needs 3 values (R, G, B)");
-    if (normalize->std.size() != 3) p.add(key + ".std", "needs 3 values (R, G, B)");
-    for (double s : normalize->std) p.positive(key + ".std", s);
   }
 }
 
-void check_reader(Problems& p, const std::string& key, const ReaderConfig& r) {
+// Decode first, Permute last, at most one of each other kind; evaluation and inference
+// readers are deterministic.
+void check_reader_transforms(Problems& p, const std::string& key, const ReaderConfig& r,
+                             bool training) {
+  const auto& list = r.sample_transforms;
+  int resizes = 0, flips = 0, normalizes = 0, decodes = 0, permutes = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string item = key + ".sample_transforms[" + std::to_string(i) + "]";
+    const SampleTransform& t = list[i];
+    if (const auto* op = std::get_if<RandomResizeOp>(&t)) {
+      ++resizes;
+      if (op->target_size.empty()) p.add(item + ".target_size", "needs at least one size");
+      for (const auto& size : op->target_size) check_target_size(p, item + ".target_size", size);
+      check_interp(p, item + ".interp", op->interp);
+      if (!training) p.add(item, "RandomResize makes " + key + " random; use Resize");
+    } else if (const auto* resize = std::get_if<ResizeOp>(&t)) {
+      ++resizes;
+      check_target_size(p, item + ".target_size", resize->target_size);
+      check_interp(p, item + ".interp", resize->interp);
+    } else if (const auto* flip = std::get_if<RandomFlipOp>(&t)) {
+      ++flips;
+      p.in_unit_interval(item + ".prob", flip->prob);
+      if (!training) p.add(item, "RandomFlip makes " + key + " random; leave it out");
+    } else if (const auto* normalize = std::get_if<NormalizeImageOp>(&t)) {
+      ++normalizes;
+      if (normalize->mean.size() != 3) p.add(item + ".mean", "needs 3 values (R, G, B)");
+      if (normalize->std.size() != 3) p.add(item + ".std", "needs 3 values (R, G, B)");
+      for (double s : normalize->std) p.positive(item + ".std", s);
+    } else if (std::holds_alternative<DecodeOp>(t)) {
+      ++decodes;
+      if (i != 0) p.add(item, "Decode must come first");
+    } else if (std::holds_alternative<PermuteOp>(t)) {
+      ++permutes;
+      if (i + 1 != list.size()) p.add(item, "Permute must come last");
+    }
+  }
+  if (decodes != 1) p.add(key + ".sample_transforms", "needs exactly one Decode, first");
+  if (permutes > 1) p.add(key + ".sample_transforms", "at most one Permute, last");
+  if (resizes > 1) p.add(key + ".sample_transforms", "at most one Resize or RandomResize");
+  if (flips > 1) p.add(key + ".sample_transforms", "at most one RandomFlip");
+  if (normalizes > 1) p.add(key + ".sample_transforms", "at most one NormalizeImage");
+}
+
+void check_reader(Problems& p, const std::string& key, const ReaderConfig& r, bool training) {
   p.at_least<int64_t>(key + ".batch_size", r.batch_size, 1);
-  for (std::size_t i = 0; i < r.sample_transforms.size(); ++i) {
-    check_sample_transform(p, key + ".sample_transforms[" + std::to_string(i) + "]",
-                           r.sample_transforms[i]);
-  }
+  check_reader_transforms(p, key, r, training);
+  if (r.batch_transforms.size() > 1) p.add(key + ".batch_transforms", "at most one PadBatch");
   for (const auto& t : r.batch_transforms) {
     p.at_least<int64_t>(key + ".batch_transforms.PadBatch.pad_to_stride",
                         std::get<PadBatchOp>(t).pad_to_stride, 0);
   }
+  if (r.collate_batch) {
+    p.add(key + ".collate_batch",
+          "must be false: Mask R-CNN's images hold different numbers of objects, so their "
+          "ground truth stays per image");
+  }
+  if (!training && r.shuffle) p.add(key + ".shuffle", "must be false (images are scored in order)");
+  if (!training && r.drop_last) p.add(key + ".drop_last", "must be false (every image is scored)");
 }
 
 void check_schedule(Problems& p, const Config& c) {
@@ -173,10 +225,17 @@ void check_model(Problems& p, const Config& c) {
   }
   for (double ratio : a.aspect_ratios) p.positive("RPNHead.anchor_generator.aspect_ratios", ratio);
   for (const auto& level : a.anchor_sizes) {
+    if (level.size() != a.anchor_sizes.front().size()) {
+      p.add("RPNHead.anchor_generator.anchor_sizes",
+            "every level needs the same number of sizes (the RPN head is shared by the levels)");
+    }
     if (level.empty()) p.add("RPNHead.anchor_generator.anchor_sizes", "empty level");
     for (double size : level) p.positive("RPNHead.anchor_generator.anchor_sizes", size);
   }
-  for (double stride : a.strides) p.positive("RPNHead.anchor_generator.strides", stride);
+  if (a.strides != std::vector<double>{4, 8, 16, 32, 64}) {
+    p.add("RPNHead.anchor_generator.strides",
+          "must be [4, 8, 16, 32, 64], the strides of the FPN levels P2..P6");
+  }
 
   const auto& t = c.rpn_head.rpn_target_assign;
   p.at_least<int64_t>("RPNHead.rpn_target_assign.batch_size_per_im", t.batch_size_per_im, 1);
@@ -252,12 +311,14 @@ void validate(const Config& c) {
   p.at_least<int64_t>("worker_num", c.worker_num, 0);
   if (c.save_dir.empty()) p.add("save_dir", "must not be empty");
 
-  check_dataset(p, "TrainDataset", c.train_dataset);
-  check_dataset(p, "EvalDataset", c.eval_dataset);
-  check_dataset(p, "TestDataset", c.test_dataset);
-  check_reader(p, "TrainReader", c.train_reader);
-  check_reader(p, "EvalReader", c.eval_reader);
-  check_reader(p, "TestReader", c.test_reader);
+  if (c.print_flops) p.add("print_flops", "FLOP counting is not offered; use false");
+
+  check_dataset(p, "TrainDataset", c.train_dataset, true);
+  check_dataset(p, "EvalDataset", c.eval_dataset, false);
+  check_dataset(p, "TestDataset", c.test_dataset, false);
+  check_reader(p, "TrainReader", c.train_reader, true);
+  check_reader(p, "EvalReader", c.eval_reader, false);
+  check_reader(p, "TestReader", c.test_reader, false);
   check_schedule(p, c);
   check_model(p, c);
   p.raise_if_any();

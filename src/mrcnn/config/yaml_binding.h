@@ -128,15 +128,13 @@ void decode(const Source& s, const YAML::Node& n, const std::string& path,
   // Two spellings: a tagged mapping (`- !LinearWarmup {steps: 500}`) or a one-key mapping
   // (`- RandomFlip: {prob: 0.5}`).
   std::string name = explicit_tag(n);
-  YAML::Node body = n;
-  if (name.empty()) {
-    if (!n.IsMap() || n.size() != 1) {
-      fail(s, n, path, "expected a one-key mapping naming the entry, e.g. `- Name: {...}`");
-    }
-    const auto entry = n.begin();
-    name = entry->first.Scalar();
-    body = entry->second;
+  if (name.empty() && (!n.IsMap() || n.size() != 1)) {
+    fail(s, n, path, "expected a one-key mapping naming the entry, e.g. `- Name: {...}`");
   }
+  if (name.empty()) name = n.begin()->first.Scalar();
+  // Bound once: assigning to a yaml-cpp node that refers to another rewrites that other node,
+  // which a YAML alias would then see changed.
+  const YAML::Node body = explicit_tag(n).empty() ? n.begin()->second : n;
   bool matched = false;
   auto try_alternative = [&]<class Alt>(Alt* /*tag*/) {
     if (matched || name != Alt::kName) return;

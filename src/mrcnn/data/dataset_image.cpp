@@ -5,12 +5,13 @@
 #include <filesystem>
 
 #include "mrcnn/common/error.h"
+#include "mrcnn/common/file.h"
 #include "mrcnn/io/image.h"
 
 namespace mrcnn::data {
 
-at::Tensor read_dataset_image(const std::string& image_dir, const CocoImage& image) {
-  const std::string path = (std::filesystem::path(image_dir) / image.file_name).string();
+at::Tensor read_dataset_image(const std::string& image_dir, const coco::Image& image) {
+  const std::string path = join_path(image_dir, image.file_name);
   const at::Tensor rgb = io::decode_image_file(path);
   if (rgb.size(0) != image.height || rgb.size(1) != image.width) {
     throw Error(ErrorLocation{.file = path, .record = "image id " + std::to_string(image.id)},

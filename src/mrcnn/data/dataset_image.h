@@ -6,12 +6,12 @@
 
 #include <string>
 
-#include "mrcnn/data/coco.h"
+#include "mrcnn/coco/dataset.h"
 
 namespace mrcnn::data {
 
 // uint8 [H, W, 3] RGB. Throws mrcnn::Error naming the file and the image id when the file is
 // missing, unreadable, or not the annotated size.
-at::Tensor read_dataset_image(const std::string& image_dir, const CocoImage& image);
+at::Tensor read_dataset_image(const std::string& image_dir, const coco::Image& image);
 
 }  // namespace mrcnn::data

@@ -7,16 +7,17 @@
 #include <filesystem>
 #include <numbers>
 
+#include "mrcnn/coco/rle.h"
 #include "mrcnn/common/error.h"
-#include "mrcnn/evaluation/coco_eval_report.h"
+#include "mrcnn/common/file.h"
+#include "mrcnn/common/json_writer.h"
 #include "mrcnn/io/image.h"
-#include "mrcnn/structures/rle.h"
 
 namespace mrcnn::data {
 namespace {
 
 namespace fs = std::filesystem;
-using structures::Rle;
+using coco::Rle;
 
 constexpr const char* kCategoryNames[] = {"circle", "square", "triangle"};
 
@@ -125,8 +126,8 @@ void make_image(Random& rng, const ShapesOptions& o, const std::string& split, i
     const double cx = rng.uniform(radius * 0.5, width - radius * 0.5);
     const double cy = rng.uniform(radius * 0.5, height - radius * 0.5);
     object.polygon = shape_polygon(rng, object.category, cx, cy, radius);
-    object.full = structures::rle_from_polygon(object.polygon, h, wd);
-    if (structures::rle_area(object.full) == 0) continue;
+    object.full = coco::rle_from_polygon(object.polygon, h, wd);
+    if (coco::rle_area(object.full) == 0) continue;
     objects.push_back(std::move(object));
   }
   if (!empty && rng.uniform(0, 1) < 0.1) {
@@ -139,13 +140,13 @@ void make_image(Random& rng, const ShapesOptions& o, const std::string& split, i
     std::vector<Rle> parts;
     for (int64_t i = 0, n = rng.integer(8, 16); i < n; ++i) {
       const double r = rng.uniform(2.5, 5.0);
-      parts.push_back(structures::rle_from_polygon(
+      parts.push_back(coco::rle_from_polygon(
           shape_polygon(rng, crowd.category, cx + rng.uniform(-0.15, 0.15) * width,
                         cy + rng.uniform(-0.15, 0.15) * height, r),
           h, wd));
     }
-    crowd.full = structures::rle_merge(parts, false);
-    if (structures::rle_area(crowd.full) > 0) objects.push_back(std::move(crowd));
+    crowd.full = coco::rle_merge(parts, false);
+    if (coco::rle_area(crowd.full) > 0) objects.push_back(std::move(crowd));
   }
 
   for (const auto& object : objects) paint(pixels, object.full, width, random_colour(rng));
@@ -158,20 +159,20 @@ void make_image(Random& rng, const ShapesOptions& o, const std::string& split, i
     Rle visible = object.full;
     bool occluded = false;
     if (!later.empty()) {
-      const Rle cover = structures::rle_merge(later, false);
+      const Rle cover = coco::rle_merge(later, false);
       const std::vector<Rle> pair = {object.full, cover};
-      occluded = structures::rle_area(structures::rle_merge(pair, true)) > 0;
+      occluded = coco::rle_area(coco::rle_merge(pair, true)) > 0;
       if (occluded) {
         std::vector<uint8_t> a(std::size_t(h) * wd), b(a.size());
-        structures::rle_decode_column_major(object.full, a.data());
-        structures::rle_decode_column_major(cover, b.data());
+        coco::rle_decode_column_major(object.full, a.data());
+        coco::rle_decode_column_major(cover, b.data());
         for (std::size_t p = 0; p < a.size(); ++p) a[p] = a[p] && !b[p];
-        visible = structures::rle_encode_column_major(a.data(), h, wd);
+        visible = coco::rle_encode_column_major(a.data(), h, wd);
       }
     }
-    const uint64_t area = structures::rle_area(visible);
+    const uint64_t area = coco::rle_area(visible);
     if (area == 0) continue;
-    const auto box = structures::rle_to_bbox(visible);
+    const auto box = coco::rle_to_bbox(visible);
     std::string segmentation;
     if (object.crowd) {
       segmentation =
@@ -179,7 +180,7 @@ void make_image(Random& rng, const ShapesOptions& o, const std::string& split, i
       ++summary.crowd_regions;
     } else if (occluded) {
       segmentation = fmt::format(R"({{"size": [{}, {}], "counts": "{}"}})", h, wd,
-                                 evaluation::json_escape(structures::rle_to_string(visible)));
+                                 json_escape(coco::rle_to_string(visible)));
       ++summary.occluded;
     } else {
       segmentation = "[[";
@@ -187,19 +188,29 @@ void make_image(Random& rng, const ShapesOptions& o, const std::string& split, i
         segmentation += (k ? ", " : "") + number(object.polygon[k]);
       segmentation += "]]";
     }
-    w.annotations_json += fmt::format(
-        R"({}{{"id": {}, "image_id": {}, "category_id": {}, "bbox": [{}, {}, {}, {}], "area": {}, "iscrowd": {}, "segmentation": {}}})",
-        w.annotations_json.empty() ? "\n  " : ",\n  ", w.next_annotation_id++, image_id,
-        object.category + 1, number(box[0]), number(box[1]), number(box[2]), number(box[3]), area,
-        object.crowd ? 1 : 0, segmentation);
+    w.annotations_json +=
+        (w.annotations_json.empty() ? "\n  " : ",\n  ") +
+        JsonObject()
+            .add("id", w.next_annotation_id++)
+            .add("image_id", image_id)
+            .add("category_id", object.category + 1)
+            .add_raw("bbox", fmt::format("[{}, {}, {}, {}]", number(box[0]), number(box[1]),
+                                         number(box[2]), number(box[3])))
+            .add("area", static_cast<int64_t>(area))
+            .add("iscrowd", object.crowd ? 1 : 0)
+            .add_raw("segmentation", segmentation)
+            .str();
     ++summary.annotations;
   }
   if (objects.empty()) ++summary.empty_images;
-  w.images_json +=
-      fmt::format(R"({}{{"id": {}, "file_name": "{}", "width": {}, "height": {}}})",
-                  w.images_json.empty() ? "\n  " : ",\n  ", image_id, file, width, height);
+  w.images_json += (w.images_json.empty() ? "\n  " : ",\n  ") + JsonObject()
+                                                                    .add("id", image_id)
+                                                                    .add("file_name", file)
+                                                                    .add("width", width)
+                                                                    .add("height", height)
+                                                                    .str();
   ++summary.images;
-  io::write_image_file(image, (fs::path(o.out_dir) / split / file).string(), 95);
+  io::write_image_file(image, join_path(o.out_dir, split + "/" + file), 95);
 }
 
 }  // namespace
@@ -210,7 +221,7 @@ ShapesSummary make_shapes(const ShapesOptions& o) {
   }
   if (o.train_images < 0 || o.val_images < 0) throw Error("make-shapes: image counts must be >= 0");
   ShapesSummary summary;
-  fs::create_directories(fs::path(o.out_dir) / "annotations");
+  create_directories(join_path(o.out_dir, "annotations"));
   std::string categories;
   for (int c = 0; c < 3; ++c) {
     categories += fmt::format(R"({}{{"id": {}, "name": "{}", "supercategory": "shape"}})",
@@ -219,7 +230,7 @@ ShapesSummary make_shapes(const ShapesOptions& o) {
   for (const auto& [name, n] :
        {std::pair<std::string, int64_t>{"train", o.train_images}, {"val", o.val_images}}) {
     const std::string split = name + o.split_suffix;
-    fs::create_directories(fs::path(o.out_dir) / split);
+    create_directories(join_path(o.out_dir, split));
     // Each split has its own stream, so the val set does not change with the train size.
     Random rng(o.seed * 0x100000001B3ull + (name == "train" ? 1 : 2));
     SplitWriter writer;
@@ -229,10 +240,8 @@ ShapesSummary make_shapes(const ShapesOptions& o) {
     const std::string json =
         fmt::format("{{\"images\": [{}\n], \"annotations\": [{}\n], \"categories\": [{}]}}\n",
                     writer.images_json, writer.annotations_json, categories);
-    const std::string path =
-        (fs::path(o.out_dir) / "annotations" / ("instances_" + split + ".json")).string();
-    io::write_file_atomically(
-        path, std::span(reinterpret_cast<const uint8_t*>(json.data()), json.size()));
+    const std::string path = join_path(o.out_dir, "annotations/instances_" + split + ".json");
+    write_file_atomically(path, json);
   }
   return summary;
 }

@@ -11,8 +11,8 @@
 
 namespace mrcnn::data {
 
-std::vector<std::vector<int64_t>> plan_epoch(const CocoDataset& dataset,
-                                             const std::vector<TrainingRecord>& records,
+std::vector<std::vector<int64_t>> plan_epoch(const coco::Dataset& dataset,
+                                             const std::vector<coco::TrainingRecord>& records,
                                              const TrainLoaderOptions& options, int64_t epoch) {
   const int64_t n = static_cast<int64_t>(records.size());
   const int64_t global = options.batch_size * options.world_size;
@@ -30,7 +30,7 @@ std::vector<std::vector<int64_t>> plan_epoch(const CocoDataset& dataset,
   std::vector<std::vector<int64_t>> batches;
   std::vector<int64_t> buckets[2];
   for (int64_t position : order) {
-    const CocoImage& image = dataset.images[records[position].image_index];
+    const coco::Image& image = dataset.images[records[position].image_index];
     auto& bucket = buckets[options.group_by_aspect_ratio && image.width < image.height ? 1 : 0];
     bucket.push_back(position);
     if (static_cast<int64_t>(bucket.size()) == global) {
@@ -55,37 +55,13 @@ std::vector<std::vector<int64_t>> plan_epoch(const CocoDataset& dataset,
   return batches;
 }
 
-modeling::ImageBatch pad_images(const std::vector<at::Tensor>& images, int64_t stride,
-                                bool pin_memory, int64_t min_height, int64_t min_width) {
-  TORCH_CHECK(!images.empty(), "no images to batch");
-  modeling::ImageBatch batch;
-  int64_t max_h = min_height, max_w = min_width;
-  for (const auto& image : images) {
-    batch.image_sizes.push_back({image.size(1), image.size(2)});
-    max_h = std::max(max_h, image.size(1));
-    max_w = std::max(max_w, image.size(2));
-  }
-  batch.original_sizes = batch.image_sizes;
-  stride = std::max<int64_t>(stride, 1);
-  max_h = (max_h + stride - 1) / stride * stride;
-  max_w = (max_w + stride - 1) / stride * stride;
-  batch.tensors = at::zeros({static_cast<int64_t>(images.size()), 3, max_h, max_w},
-                            images.front().options().pinned_memory(pin_memory));
-  for (std::size_t i = 0; i < images.size(); ++i) {
-    batch.tensors[static_cast<int64_t>(i)]
-        .slice(1, 0, images[i].size(1))
-        .slice(2, 0, images[i].size(2))
-        .copy_(images[i]);
-  }
-  return batch;
-}
-
-TrainLoader::TrainLoader(const CocoDataset& dataset, std::vector<TrainingRecord> records,
-                         std::string image_dir, TrainTransformOptions transform,
-                         TrainLoaderOptions options)
+TrainLoader::TrainLoader(const coco::Dataset& dataset, std::vector<coco::TrainingRecord> records,
+                         std::string image_dir, structures::LabelMap labels,
+                         TransformOptions transform, TrainLoaderOptions options)
     : dataset_(dataset),
       records_(std::move(records)),
       image_dir_(std::move(image_dir)),
+      labels_(std::move(labels)),
       transform_(std::move(transform)),
       options_(options) {
   TORCH_CHECK(options_.batch_size >= 1, "batch size must be at least 1");
@@ -138,33 +114,28 @@ TrainBatch TrainLoader::make_batch(int64_t epoch, int64_t index,
   };
   // Padded to the largest image of the whole global batch, so every rank's tensors (and the
   // anchors over the padding) are those of a single process running the global batch.
-  int64_t global_height = 0, global_width = 0;
   for (std::size_t slot = 0; slot < global.size(); ++slot) {
-    const auto size = sample_geometry(dataset_.images[records_[global[slot]].image_index],
-                                      transform_, seed_of(slot))
-                          .size;
-    global_height = std::max(global_height, size[0]);
-    global_width = std::max(global_width, size[1]);
+    const coco::Image& image = dataset_.images[records_[global[slot]].image_index];
+    const auto size = sample_geometry({image.height, image.width}, transform_, seed_of(slot)).size;
+    batch.padded_size = {std::max(batch.padded_size[0], size[0]),
+                         std::max(batch.padded_size[1], size[1])};
   }
-  batch.padded_height = global_height;
-  batch.padded_width = global_width;
   for (int64_t i = 0; i < options_.batch_size; ++i) {
     const int64_t slot = options_.rank * options_.batch_size + i;
-    TrainSample sample = read_train_sample(dataset_, records_[global[slot]], image_dir_, transform_,
-                                           seed_of(static_cast<std::size_t>(slot)));
+    TrainSample sample = read_train_sample(dataset_, records_[global[slot]], image_dir_, labels_,
+                                           transform_, seed_of(static_cast<std::size_t>(slot)));
     batch.image_ids.push_back(sample.image_id);
-    if (options_.finish_on_device && options_.pin_memory) {  // copied to the GPU without waiting
+    if (options_.preprocess_on_device && options_.pin_memory) {  // copied without waiting
       sample.image = sample.image.pin_memory();
       sample.targets.masks = sample.targets.masks.pin_memory();
     }
     batch.unfinished.push_back(std::move(sample));
   }
-  if (!options_.finish_on_device) finish(batch, c10::Device(c10::kCPU));
+  if (!options_.preprocess_on_device) finish(batch, c10::Device(c10::kCPU));
   return batch;
 }
 
 void TrainLoader::finish(TrainBatch& batch, const c10::Device& device) const {
-  if (batch.unfinished.empty()) return;
   std::vector<at::Tensor> images;
   for (TrainSample& sample : batch.unfinished) {
     sample.image = sample.image.to(device, /*non_blocking=*/true);
@@ -176,8 +147,17 @@ void TrainLoader::finish(TrainBatch& batch, const c10::Device& device) const {
   batch.unfinished.clear();
   // Pinned only where the batch is still to be copied to a GPU.
   const bool pin = options_.pin_memory && device.is_cpu();
-  batch.images =
-      pad_images(images, options_.pad_to_stride, pin, batch.padded_height, batch.padded_width);
+  batch.images = structures::pad_images(images, transform_.pad_to_stride, pin, batch.padded_size);
+}
+
+TrainBatch TrainLoader::hand_out(TrainBatch batch) const {
+  if (!batch.unfinished.empty()) {
+    finish(batch, options_.device);  // the device stage: images arrive decoded only
+    return batch;
+  }
+  batch.images.tensor = batch.images.tensor.to(options_.device, /*non_blocking=*/true);
+  for (auto& targets : batch.targets) targets = targets.to(options_.device, /*non_blocking=*/true);
+  return batch;
 }
 
 void TrainLoader::worker_loop() {
@@ -217,6 +197,12 @@ void TrainLoader::worker_loop() {
 }
 
 std::optional<TrainBatch> TrainLoader::next() {
+  std::optional<TrainBatch> batch = next_made();
+  if (batch) batch = hand_out(std::move(*batch));
+  return batch;
+}
+
+std::optional<TrainBatch> TrainLoader::next_made() {
   std::unique_lock lock(mutex_);
   if (next_to_hand_out_ >= static_cast<int64_t>(plan_.size())) return std::nullopt;
   if (workers_.empty()) {

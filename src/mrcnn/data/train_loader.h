@@ -4,6 +4,10 @@
 //
 // Distributed runs cut every global batch of batch_size x world_size images into one slice
 // per rank, so N ranks with batch B see exactly the images one process with batch N x B sees.
+//
+// Batches are handed out ready for the model, on the training device: either made whole by
+// the workers and copied over, or (preprocess_on_device) decoded by the workers and finished
+// on the device by next().
 #pragma once
 
 #include <c10/core/Device.h>
@@ -18,10 +22,11 @@
 #include <thread>
 #include <vector>
 
-#include "mrcnn/data/coco.h"
+#include "mrcnn/coco/training_view.h"
 #include "mrcnn/data/train_sample.h"
-#include "mrcnn/modeling/targets.h"
-#include "mrcnn/modeling/transform.h"
+#include "mrcnn/structures/image_list.h"
+#include "mrcnn/structures/instances.h"
+#include "mrcnn/structures/label_map.h"
 
 namespace mrcnn::data {
 
@@ -30,12 +35,12 @@ struct TrainLoaderOptions {
   bool shuffle = true;
   bool drop_last = true;
   bool group_by_aspect_ratio = true;
-  int64_t workers = 2;         // 0: batches are made on the calling thread
-  int64_t prefetch = 4;        // batches made ahead of the one being trained on
-  int64_t pad_to_stride = 32;  // batch tensors are padded to a multiple of this
-  bool pin_memory = false;     // page-locked batch tensors, for asynchronous copies to a GPU
-  // Workers only decode; finish() resizes, flips, normalises and pads on the training device.
-  bool finish_on_device = false;
+  int64_t workers = 2;            // 0: batches are made on the calling thread
+  int64_t prefetch = 4;           // batches made ahead of the one being trained on
+  c10::Device device{c10::kCPU};  // where next() hands batches out
+  bool pin_memory = false;        // page-locked host tensors, for asynchronous copies to a GPU
+  // Workers only decode; next() resizes, flips, normalises and pads on `device`.
+  bool preprocess_on_device = false;
   uint64_t seed = 0;
   int64_t rank = 0;
   int64_t world_size = 1;
@@ -44,53 +49,54 @@ struct TrainLoaderOptions {
 struct TrainBatch {
   int64_t epoch = 0;
   int64_t index = 0;  // batch index within the epoch
-  modeling::ImageBatch images;
-  std::vector<modeling::ImageTargets> targets;
+  structures::ImageList images;
+  std::vector<structures::Instances> targets;
   std::vector<int64_t> image_ids;
-  // With finish_on_device, until TrainLoader::finish: the read samples (images and targets
+  // Inside the loader, until the batch is finished: the read samples (images and targets
   // are empty) and the size to pad to (that of the whole global batch).
   std::vector<TrainSample> unfinished;
-  int64_t padded_height = 0, padded_width = 0;
+  structures::ImageSize padded_size{};
 };
 
 // The global batches of one epoch, as positions into `records`, before the per-rank split.
-std::vector<std::vector<int64_t>> plan_epoch(const CocoDataset& dataset,
-                                             const std::vector<TrainingRecord>& records,
+std::vector<std::vector<int64_t>> plan_epoch(const coco::Dataset& dataset,
+                                             const std::vector<coco::TrainingRecord>& records,
                                              const TrainLoaderOptions& options, int64_t epoch);
-
-// Pads images [3, h, w] into one zero-filled [N, 3, H, W] tensor, H and W multiples of stride
-// and at least min_height x min_width.
-modeling::ImageBatch pad_images(const std::vector<at::Tensor>& images, int64_t stride,
-                                bool pin_memory = false, int64_t min_height = 0,
-                                int64_t min_width = 0);
 
 class TrainLoader {
  public:
-  TrainLoader(const CocoDataset& dataset, std::vector<TrainingRecord> records,
-              std::string image_dir, TrainTransformOptions transform, TrainLoaderOptions options);
+  TrainLoader(const coco::Dataset& dataset, std::vector<coco::TrainingRecord> records,
+              std::string image_dir, structures::LabelMap labels, TransformOptions transform,
+              TrainLoaderOptions options);
   ~TrainLoader();
   TrainLoader(const TrainLoader&) = delete;
   TrainLoader& operator=(const TrainLoader&) = delete;
 
   int64_t batches_per_epoch() const;
   int64_t num_images() const { return static_cast<int64_t>(records_.size()); }
+  const c10::Device& device() const { return options_.device; }
 
   // Starts `epoch` at batch `first_batch` (resuming mid-epoch), dropping any work in flight.
   void start_epoch(int64_t epoch, int64_t first_batch = 0);
-  // The epoch's next batch, or nothing at its end. A worker's error is rethrown here.
+  // The epoch's next batch on the training device, or nothing at its end. A worker's error
+  // is rethrown here.
   std::optional<TrainBatch> next();
-  // Makes an unfinished batch's images and targets on `device`; nothing when it is finished.
-  void finish(TrainBatch& batch, const c10::Device& device) const;
 
  private:
   TrainBatch make_batch(int64_t epoch, int64_t index, const std::vector<int64_t>& global) const;
+  // Makes an unfinished batch's images and targets on `device`.
+  void finish(TrainBatch& batch, const c10::Device& device) const;
+  // The batch as the model takes it: finished, on the training device.
+  TrainBatch hand_out(TrainBatch batch) const;
+  std::optional<TrainBatch> next_made();
   void stop_workers();
   void worker_loop();
 
-  const CocoDataset& dataset_;
-  std::vector<TrainingRecord> records_;
+  const coco::Dataset& dataset_;
+  std::vector<coco::TrainingRecord> records_;
   std::string image_dir_;
-  TrainTransformOptions transform_;
+  structures::LabelMap labels_;
+  TransformOptions transform_;
   TrainLoaderOptions options_;
 
   // Work of the current epoch, guarded by mutex_.

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "mrcnn/common/error.h"
+#include "mrcnn/common/file.h"
 #include "mrcnn/io/safetensors.h"
 
 namespace mrcnn::engine {
@@ -47,7 +48,7 @@ io::NamedTensors model_state(torch::nn::Module& model) {
 
 void save_checkpoint(const std::string& stem, torch::nn::Module& model,
                      const io::NamedTensors& state, const TrainerPosition& position) {
-  std::filesystem::create_directories(std::filesystem::path(stem).parent_path());
+  create_directories(std::filesystem::path(stem).parent_path().string());
   const io::Metadata metadata = position_metadata(position);
   // State first: a crash between the two renames leaves new state beside old weights, which
   // load_checkpoint refuses, instead of new weights beside a stale state that would look valid.

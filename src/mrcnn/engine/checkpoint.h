@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "mrcnn/io/torch_checkpoint.h"
+#include "mrcnn/io/tensor_dict.h"
 
 namespace mrcnn::engine {
 

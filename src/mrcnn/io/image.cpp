@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 
 #include "mrcnn/common/error.h"
+#include "mrcnn/common/file.h"
 #include "mrcnn/common/strings.h"
 
 namespace mrcnn::io {
@@ -156,31 +156,6 @@ void write_image_file(const at::Tensor& rgb, const std::string& path, int jpeg_q
   } else {
     fail(path, "unknown image extension (use .jpg, .jpeg or .png)");
   }
-}
-
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  std::ifstream file(path, std::ios::binary | std::ios::ate);
-  if (!file) fail(path, "cannot open file");
-  const std::streamsize size = file.tellg();
-  std::vector<uint8_t> bytes(static_cast<std::size_t>(std::max<std::streamsize>(size, 0)));
-  file.seekg(0);
-  if (!file.read(reinterpret_cast<char*>(bytes.data()), size)) fail(path, "cannot read file");
-  return bytes;
-}
-
-void write_file_atomically(const std::string& path, std::span<const uint8_t> bytes) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    if (!file) fail(temporary, "cannot create file");
-    file.write(reinterpret_cast<const char*>(bytes.data()),
-               static_cast<std::streamsize>(bytes.size()));
-    file.flush();
-    if (!file) fail(temporary, "cannot write file (disk full?)");
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) fail(path, "cannot move the finished file into place: " + error.message());
 }
 
 }  // namespace mrcnn::io

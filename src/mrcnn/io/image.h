@@ -22,8 +22,4 @@ std::vector<uint8_t> encode_png(const at::Tensor& rgb);
 // Chooses the format from the extension (.jpg/.jpeg or .png); writes atomically.
 void write_image_file(const at::Tensor& rgb, const std::string& path, int jpeg_quality = 90);
 
-std::vector<uint8_t> read_file_bytes(const std::string& path);
-// Writes to a temporary file beside `path`, then renames: readers never see half a file.
-void write_file_atomically(const std::string& path, std::span<const uint8_t> bytes);
-
 }  // namespace mrcnn::io

@@ -4,13 +4,13 @@
 #include <fmt/format.h>
 
 #include <cstring>
-#include <fstream>
 #include <map>
 
 #include "mrcnn/common/error.h"
-#include "mrcnn/evaluation/coco_eval_report.h"
-#include "mrcnn/io/image.h"
-#include "mrcnn/io/json_reader.h"
+#include "mrcnn/common/file.h"
+#include "mrcnn/common/json_reader.h"
+#include "mrcnn/common/json_writer.h"
+#include "mrcnn/io/torch_checkpoint.h"
 
 namespace mrcnn::io {
 namespace {
@@ -38,9 +38,8 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
   if (!metadata.empty()) {
     header += "\"__metadata__\":{";
     for (std::size_t i = 0; i < metadata.size(); ++i) {
-      header +=
-          fmt::format("{}\"{}\":\"{}\"", i ? "," : "", evaluation::json_escape(metadata[i].first),
-                      evaluation::json_escape(metadata[i].second));
+      header += fmt::format("{}\"{}\":\"{}\"", i ? "," : "", json_escape(metadata[i].first),
+                            json_escape(metadata[i].second));
     }
     header += "}";
   }
@@ -53,8 +52,8 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
     std::string shape;
     for (int64_t i = 0; i < t.dim(); ++i) shape += fmt::format("{}{}", i ? "," : "", t.size(i));
     header += fmt::format("{}\"{}\":{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
-                          header.size() > 1 ? "," : "", evaluation::json_escape(name), type->second,
-                          shape, offset, offset + t.nbytes());
+                          header.size() > 1 ? "," : "", json_escape(name), type->second, shape,
+                          offset, offset + t.nbytes());
     offset += t.nbytes();
     data.push_back(t);
   }
@@ -73,7 +72,11 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
 }
 
 NamedTensors load_safetensors(const std::string& path, Metadata* metadata) {
-  const std::vector<uint8_t> file = read_file_bytes(path);
+  return parse_safetensors(read_file_bytes(path), path, metadata);
+}
+
+NamedTensors parse_safetensors(std::span<const uint8_t> file, const std::string& path,
+                               Metadata* metadata) {
   auto fail = [&](const std::string& message) -> void {
     throw Error(ErrorLocation{.file = path}, message);
   };
@@ -127,13 +130,10 @@ NamedTensors load_safetensors(const std::string& path, Metadata* metadata) {
 }
 
 NamedTensors load_weights_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw Error(ErrorLocation{.file = path}, "cannot open weights file");
-  char start[9] = {};
-  file.read(start, 9);
+  const std::vector<uint8_t> bytes = read_file_bytes(path);
   // safetensors: a length, then the JSON header's '{'. torch.save: a zip ("PK") or a pickle.
-  if (file.gcount() == 9 && start[8] == '{') return load_safetensors(path);
-  return load_torch_state_dict(path);
+  if (bytes.size() >= 9 && bytes[8] == '{') return parse_safetensors(bytes, path);
+  return parse_torch_state_dict(bytes, path);
 }
 
 }  // namespace mrcnn::io

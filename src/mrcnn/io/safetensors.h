@@ -3,11 +3,13 @@
 // `safetensors` package or a few lines of numpy. Keys are torchvision's names.
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "mrcnn/io/torch_checkpoint.h"
+#include "mrcnn/io/tensor_dict.h"
 
 namespace mrcnn::io {
 
@@ -17,6 +19,9 @@ using Metadata = std::vector<std::pair<std::string, std::string>>;
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const Metadata& metadata = {});
 NamedTensors load_safetensors(const std::string& path, Metadata* metadata = nullptr);
+// The same from bytes in memory; `name` only feeds error messages.
+NamedTensors parse_safetensors(std::span<const uint8_t> bytes, const std::string& name,
+                               Metadata* metadata = nullptr);
 
 // safetensors or a torch.save file, told apart by their first bytes.
 NamedTensors load_weights_file(const std::string& path);

@@ -4,21 +4,20 @@
 #include <caffe2/serialize/inline_container.h>
 
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <unordered_map>
 
 #include "mrcnn/common/error.h"
-#include "mrcnn/io/image.h"
+#include "mrcnn/common/file.h"
 
 namespace mrcnn::io {
 namespace {
 
-// The Python objects a state dict pickle is made of.
-struct PyObj;
-using Obj = std::shared_ptr<PyObj>;
+// The Python objects a state dict pickle is made of. They live in the unpickler's arena and
+// refer to each other by plain pointers: whatever a (hostile) pickle builds -- lists nested a
+// million deep, a list inside itself -- is freed in one flat pass, never recursively.
 struct PyObj {
   enum class Kind {
     kNone,
@@ -37,17 +36,15 @@ struct PyObj {
   Kind kind = Kind::kNone;
   int64_t i = 0;
   double f = 0;
-  std::string s;                          // string, or "module.name" of a global
-  std::vector<Obj> items;                 // tuple, list
-  std::vector<std::pair<Obj, Obj>> dict;  // in insertion order
-  at::Tensor tensor;                      // tensor, or a storage as a flat tensor
+  std::string s;                                // string, or "module.name" of a global
+  std::vector<PyObj*> items;                    // tuple, list
+  std::vector<std::pair<PyObj*, PyObj*>> dict;  // in insertion order
+  at::Tensor tensor;                            // tensor, or a storage as a flat tensor
 };
 
-Obj make(PyObj::Kind kind) {
-  auto o = std::make_shared<PyObj>();
-  o->kind = kind;
-  return o;
-}
+// Deeper than any state dict (a few levels: the dict, its wrapper, tensor arguments); a pickle
+// past it is refused before anything walks it.
+constexpr int kMaxNesting = 64;
 
 at::ScalarType storage_dtype(const std::string& type) {
   static const std::map<std::string, at::ScalarType> kTypes = {
@@ -57,7 +54,7 @@ at::ScalarType storage_dtype(const std::string& type) {
       {"torch.ShortStorage", at::kShort}, {"torch.CharStorage", at::kChar},
       {"torch.ByteStorage", at::kByte},   {"torch.BoolStorage", at::kBool}};
   const auto it = kTypes.find(type);
-  if (it == kTypes.end()) throw Error("unsupported storage type " + type);
+  if (it == kTypes.end()) throw Error("unsupported storage type '" + type + "'");
   return it->second;
 }
 
@@ -67,31 +64,38 @@ using StorageLoader =
 
 class Unpickler {
  public:
-  Unpickler(const uint8_t* data, std::size_t size, StorageLoader loader)
-      : data_(data), size_(size), loader_(std::move(loader)) {}
+  Unpickler(std::span<const uint8_t> data, StorageLoader loader)
+      : data_(data), loader_(std::move(loader)) {}
 
   std::size_t position() const { return pos_; }
-  Obj load();
+  // The next pickle's object; it stays valid as long as the unpickler.
+  const PyObj* load();
 
  private:
+  PyObj* make(PyObj::Kind kind) {
+    arena_.push_back(std::make_unique<PyObj>());
+    arena_.back()->kind = kind;
+    return arena_.back().get();
+  }
   uint8_t byte() {
     need(1);
     return data_[pos_++];
   }
   void need(std::size_t n) const {
-    if (pos_ + n > size_) throw Error("pickle ends unexpectedly at byte " + std::to_string(pos_));
+    if (n > data_.size() - pos_)
+      throw Error("pickle ends unexpectedly at byte " + std::to_string(pos_));
   }
   template <class T>
   T read() {
     need(sizeof(T));
     T value;
-    std::memcpy(&value, data_ + pos_, sizeof(T));
+    std::memcpy(&value, data_.data() + pos_, sizeof(T));
     pos_ += sizeof(T);
     return value;
   }
   std::string bytes(std::size_t n) {
     need(n);
-    std::string out(reinterpret_cast<const char*>(data_ + pos_), n);
+    std::string out(reinterpret_cast<const char*>(data_.data() + pos_), n);
     pos_ += n;
     return out;
   }
@@ -100,83 +104,154 @@ class Unpickler {
     for (uint8_t c; (c = byte()) != '\n';) out.push_back(static_cast<char>(c));
     return out;
   }
-  Obj pop() {
+  PyObj* pop() {
     if (stack_.empty()) throw Error("malformed pickle: stack underflow");
-    Obj o = stack_.back();
+    PyObj* o = stack_.back();
     stack_.pop_back();
     return o;
   }
-  std::vector<Obj> pop_to_mark() {
-    std::vector<Obj> items;
+  PyObj* top() const {
+    if (stack_.empty()) throw Error("malformed pickle: stack underflow");
+    return stack_.back();
+  }
+  std::vector<PyObj*> pop_to_mark() {
+    std::vector<PyObj*> items;
     while (true) {
-      Obj o = pop();
+      PyObj* o = pop();
       if (o->kind == PyObj::Kind::kMark) break;
       items.push_back(o);
     }
     return {items.rbegin(), items.rend()};
   }
+  // Containers track how deep they nest, so that nothing deeper than kMaxNesting is built.
+  void nest(PyObj* container, const PyObj* child) {
+    auto& depth = depth_[container];
+    depth = std::max(depth, depth_of(child) + 1);
+    if (depth > kMaxNesting) {
+      throw Error("the pickle nests containers more than " + std::to_string(kMaxNesting) +
+                  " deep; no state dict does");
+    }
+  }
+  int depth_of(const PyObj* o) const {
+    const auto it = depth_.find(o);
+    return it == depth_.end() ? 0 : it->second;
+  }
+  PyObj* container(PyObj::Kind kind, std::vector<PyObj*> items) {
+    PyObj* o = make(kind);
+    for (const PyObj* item : items) nest(o, item);
+    o->items = std::move(items);
+    return o;
+  }
   void push_int(int64_t v) {
-    Obj o = make(PyObj::Kind::kInt);
+    PyObj* o = make(PyObj::Kind::kInt);
     o->i = v;
     stack_.push_back(o);
   }
   void push_string(std::string s) {
-    Obj o = make(PyObj::Kind::kString);
+    PyObj* o = make(PyObj::Kind::kString);
     o->s = std::move(s);
     stack_.push_back(o);
   }
   void push_global(const std::string& module, const std::string& name) {
-    Obj o = make(PyObj::Kind::kGlobal);
+    PyObj* o = make(PyObj::Kind::kGlobal);
     o->s = module + "." + name;
     stack_.push_back(o);
   }
-  Obj reduce(const Obj& callable, const Obj& args);
-  Obj persistent_load(const Obj& pid);
+  void memoize(int64_t key) { memo_[key] = top(); }
+  PyObj* reduce(const PyObj* callable, const PyObj* args);
+  PyObj* persistent_load(const PyObj* pid);
 
-  const uint8_t* data_;
-  std::size_t size_;
+  std::span<const uint8_t> data_;
   std::size_t pos_ = 0;
   StorageLoader loader_;
-  std::vector<Obj> stack_;
-  std::unordered_map<int64_t, Obj> memo_;
+  std::vector<std::unique_ptr<PyObj>> arena_;
+  std::unordered_map<const PyObj*, int> depth_;
+  std::vector<PyObj*> stack_;
+  std::unordered_map<int64_t, PyObj*> memo_;
   std::unordered_map<std::string, at::Tensor> storages_;
 };
 
-Obj Unpickler::persistent_load(const Obj& pid) {
+const std::vector<PyObj*>& tuple_items(const PyObj* o, const char* what) {
+  if (o->kind != PyObj::Kind::kTuple && o->kind != PyObj::Kind::kList) {
+    throw Error(std::string("malformed checkpoint: ") + what + " is not a tuple");
+  }
+  return o->items;
+}
+
+int64_t integer(const PyObj* o, const char* what) {
+  if (o->kind != PyObj::Kind::kInt && o->kind != PyObj::Kind::kBool) {
+    throw Error(std::string("malformed checkpoint: ") + what + " is not an integer");
+  }
+  return o->i;
+}
+
+PyObj* Unpickler::persistent_load(const PyObj* pid) {
   // ('storage', storage_type, key, location, numel[, view_metadata])
-  if (pid->kind != PyObj::Kind::kTuple || pid->items.size() < 5 || pid->items[0]->s != "storage") {
+  const auto& items = tuple_items(pid, "a persistent id");
+  if (items.size() < 5 || items[0]->s != "storage") {
     throw Error("unsupported persistent id in checkpoint");
   }
-  const at::ScalarType dtype = storage_dtype(pid->items[1]->s);
-  const std::string key = pid->items[2]->s;
-  const int64_t numel = pid->items[4]->i;
+  const at::ScalarType dtype = storage_dtype(items[1]->s);
+  const std::string key = items[2]->s;
+  const int64_t numel = integer(items[4], "a storage size");
+  if (numel < 0) throw Error("malformed checkpoint: storage " + key + " has a negative size");
   auto it = storages_.find(key);
   if (it == storages_.end()) it = storages_.emplace(key, loader_(key, dtype, numel)).first;
-  Obj o = make(PyObj::Kind::kStorage);
+  if (it->second.scalar_type() != dtype || it->second.numel() != numel) {
+    throw Error("malformed checkpoint: storage " + key + " is used with two types or sizes");
+  }
+  PyObj* o = make(PyObj::Kind::kStorage);
   o->tensor = it->second;
   return o;
 }
 
-Obj Unpickler::reduce(const Obj& callable, const Obj& args) {
+PyObj* Unpickler::reduce(const PyObj* callable, const PyObj* args) {
   const std::string& name = callable->s;
   if (name == "collections.OrderedDict") return make(PyObj::Kind::kDict);
   if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
     // (storage, storage_offset, size, stride, ...)
-    const auto& a = args->items;
+    const auto& a = tuple_items(args, "tensor arguments");
     if (a.size() < 4 || a[0]->kind != PyObj::Kind::kStorage)
       throw Error("malformed tensor in checkpoint");
     std::vector<int64_t> sizes, strides;
-    for (const auto& v : a[2]->items) sizes.push_back(v->i);
-    for (const auto& v : a[3]->items) strides.push_back(v->i);
-    Obj o = make(PyObj::Kind::kTensor);
-    o->tensor = a[0]->tensor.as_strided(sizes, strides, a[1]->i);
+    for (const PyObj* v : tuple_items(a[2], "a tensor size")) sizes.push_back(integer(v, "a size"));
+    for (const PyObj* v : tuple_items(a[3], "a tensor stride"))
+      strides.push_back(integer(v, "a stride"));
+    const int64_t offset = integer(a[1], "a storage offset");
+    if (sizes.size() != strides.size())
+      throw Error("malformed tensor in checkpoint: rank mismatch");
+    // The view must lie inside its storage: the last element it reaches must exist. Checked
+    // with overflow detection, since every number here comes from the file.
+    const int64_t storage = a[0]->tensor.numel();
+    bool empty = false;
+    int64_t last = offset, numel = 1;
+    bool overflow = offset < 0;
+    for (std::size_t d = 0; d < sizes.size(); ++d) {
+      if (sizes[d] < 0 || strides[d] < 0)
+        throw Error("malformed tensor in checkpoint: negative size");
+      if (sizes[d] == 0) empty = true;
+      int64_t reach = 0;
+      overflow |= __builtin_mul_overflow(std::max<int64_t>(sizes[d] - 1, 0), strides[d], &reach);
+      overflow |= __builtin_add_overflow(last, reach, &last);
+      overflow |= __builtin_mul_overflow(numel, sizes[d], &numel);
+    }
+    if (overflow || (!empty && last >= storage)) {
+      throw Error("malformed tensor in checkpoint: the view lies outside its storage");
+    }
+    PyObj* o = make(PyObj::Kind::kTensor);
+    o->tensor = empty ? at::empty(sizes, a[0]->tensor.options())
+                      : a[0]->tensor.as_strided(sizes, strides, offset);
     return o;
   }
-  if (name == "torch._utils._rebuild_parameter") return args->items.at(0);
+  if (name == "torch._utils._rebuild_parameter") {
+    const auto& a = tuple_items(args, "parameter arguments");
+    if (a.empty()) throw Error("malformed parameter in checkpoint");
+    return a[0];
+  }
   throw Error("unsupported object '" + name + "' in checkpoint (only tensors and dicts are read)");
 }
 
-Obj Unpickler::load() {
+const PyObj* Unpickler::load() {
   stack_.clear();
   memo_.clear();
   using K = PyObj::Kind;
@@ -199,7 +274,7 @@ Obj Unpickler::load() {
         break;
       case 0x88:
       case 0x89: {  // NEWTRUE, NEWFALSE
-        Obj o = make(K::kBool);
+        PyObj* o = make(K::kBool);
         o->i = op == 0x88;
         stack_.push_back(o);
         break;
@@ -215,43 +290,39 @@ Obj Unpickler::load() {
         break;
       case 0x8a: {  // LONG1
         const uint8_t n = byte();
-        int64_t v = 0;  // wider integers (the legacy format's magic number) keep their low bits
+        uint64_t v = 0;  // wider integers (the legacy format's magic number) keep their low bits
         for (uint8_t k = 0; k < n; ++k) {
           const uint8_t b = byte();
-          if (k < 8) v |= int64_t(b) << (8 * k);
+          if (k < 8) v |= uint64_t(b) << (8 * k);
         }
-        if (n > 0 && n < 8 && (v >> (8 * n - 1)) & 1) v -= int64_t(1) << (8 * n);  // sign
-        push_int(v);
+        if (n > 0 && n < 8 && (v >> (8 * n - 1)) & 1) v -= uint64_t(1) << (8 * n);  // sign
+        push_int(static_cast<int64_t>(v));
         break;
       }
       case 'G': {  // BINFLOAT, big-endian
         uint64_t bits = 0;
         for (int k = 0; k < 8; ++k) bits = (bits << 8) | byte();
-        Obj o = make(K::kFloat);
+        PyObj* o = make(K::kFloat);
         std::memcpy(&o->f, &bits, 8);
         stack_.push_back(o);
         break;
       }
       case 'X':
+      case 'T':  // BINUNICODE, BINSTRING
         push_string(bytes(read<uint32_t>()));
-        break;  // BINUNICODE
+        break;
       case 0x8c:
+      case 'U':  // SHORT_BINUNICODE, SHORT_BINSTRING
         push_string(bytes(byte()));
-        break;  // SHORT_BINUNICODE
-      case 'T':
-        push_string(bytes(read<uint32_t>()));
-        break;  // BINSTRING
-      case 'U':
-        push_string(bytes(byte()));
-        break;     // SHORT_BINSTRING
+        break;
       case 'c': {  // GLOBAL
         const std::string module = line();
         push_global(module, line());
         break;
       }
       case 0x93: {  // STACK_GLOBAL
-        const Obj name = pop();
-        const Obj module = pop();
+        const PyObj* name = pop();
+        const PyObj* module = pop();
         push_global(module->s, name->s);
         break;
       }
@@ -264,53 +335,59 @@ Obj Unpickler::load() {
       case '}':
         stack_.push_back(make(K::kDict));
         break;
-      case 't': {
-        Obj o = make(K::kTuple);
-        o->items = pop_to_mark();
-        stack_.push_back(o);
+      case 't':
+        stack_.push_back(container(K::kTuple, pop_to_mark()));
         break;
-      }
       case 0x85:
       case 0x86:
       case 0x87: {  // TUPLE1..3
-        Obj o = make(K::kTuple);
-        o->items.resize(op - 0x84);
-        for (auto it = o->items.rbegin(); it != o->items.rend(); ++it) *it = pop();
-        stack_.push_back(o);
+        std::vector<PyObj*> items(op - 0x84);
+        for (auto it = items.rbegin(); it != items.rend(); ++it) *it = pop();
+        stack_.push_back(container(K::kTuple, std::move(items)));
         break;
       }
       case 'a': {  // APPEND
-        Obj v = pop();
-        stack_.back()->items.push_back(v);
+        PyObj* v = pop();
+        PyObj* list = top();
+        nest(list, v);
+        list->items.push_back(v);
         break;
       }
       case 'e': {  // APPENDS
-        auto values = pop_to_mark();
-        auto& list = stack_.back()->items;
-        list.insert(list.end(), values.begin(), values.end());
+        const auto values = pop_to_mark();
+        PyObj* list = top();
+        for (const PyObj* v : values) nest(list, v);
+        list->items.insert(list->items.end(), values.begin(), values.end());
         break;
       }
       case 's': {  // SETITEM
-        Obj v = pop();
-        Obj k = pop();
-        stack_.back()->dict.emplace_back(k, v);
+        PyObj* v = pop();
+        PyObj* k = pop();
+        PyObj* dict = top();
+        nest(dict, k);
+        nest(dict, v);
+        dict->dict.emplace_back(k, v);
         break;
       }
       case 'u': {  // SETITEMS
-        auto kv = pop_to_mark();
+        const auto kv = pop_to_mark();
         if (kv.size() % 2) throw Error("malformed pickle: odd SETITEMS");
-        for (std::size_t k = 0; k < kv.size(); k += 2)
-          stack_.back()->dict.emplace_back(kv[k], kv[k + 1]);
+        PyObj* dict = top();
+        for (std::size_t k = 0; k < kv.size(); k += 2) {
+          nest(dict, kv[k]);
+          nest(dict, kv[k + 1]);
+          dict->dict.emplace_back(kv[k], kv[k + 1]);
+        }
         break;
       }
       case 'q':
-        memo_[byte()] = stack_.back();
+        memoize(byte());
         break;  // BINPUT
       case 'r':
-        memo_[read<uint32_t>()] = stack_.back();
+        memoize(read<uint32_t>());
         break;  // LONG_BINPUT
       case 0x94:
-        memo_[int64_t(memo_.size())] = stack_.back();
+        memoize(static_cast<int64_t>(memo_.size()));
         break;  // MEMOIZE
       case 'h':
       case 'j': {  // BINGET, LONG_BINGET
@@ -320,20 +397,16 @@ Obj Unpickler::load() {
         stack_.push_back(it->second);
         break;
       }
-      case 'R': {  // REDUCE
-        Obj args = pop();
-        Obj callable = pop();
+      case 'R':
+      case 0x81: {  // REDUCE; NEWOBJ: cls.__new__(cls, *args)
+        const PyObj* args = pop();
+        const PyObj* callable = pop();
         stack_.push_back(reduce(callable, args));
-        break;
-      }
-      case 0x81: {  // NEWOBJ: cls.__new__(cls, *args)
-        Obj args = pop();
-        Obj cls = pop();
-        stack_.push_back(reduce(cls, args));
         break;
       }
       case 'b':
         pop();
+        top();
         break;  // BUILD: object state (a state dict's _metadata) is not needed
       case 'Q':
         stack_.push_back(persistent_load(pop()));
@@ -348,13 +421,16 @@ Obj Unpickler::load() {
   }
 }
 
-// The tensors of a (possibly wrapped) state dict.
-NamedTensors collect(const Obj& root) {
+// The tensors of a (possibly wrapped) state dict: a dict of tensors, or a dict whose
+// "state_dict" or "model" entry is one (what training scripts often save).
+NamedTensors collect(const PyObj* root, int wrappers = 0) {
   if (root->kind != PyObj::Kind::kDict)
     throw Error("the checkpoint does not hold a dict of tensors");
-  for (const auto& [key, value] : root->dict) {
-    if ((key->s == "state_dict" || key->s == "model") && value->kind == PyObj::Kind::kDict)
-      return collect(value);
+  if (wrappers < 4) {
+    for (const auto& [key, value] : root->dict) {
+      if ((key->s == "state_dict" || key->s == "model") && value->kind == PyObj::Kind::kDict)
+        return collect(value, wrappers + 1);
+    }
   }
   NamedTensors out;
   for (const auto& [key, value] : root->dict) {
@@ -365,20 +441,40 @@ NamedTensors collect(const Obj& root) {
   return out;
 }
 
-NamedTensors load_zip(const std::string& path) {
-  caffe2::serialize::PyTorchStreamReader reader(path);
+// A zip archive read from memory, never past its end.
+class MemoryArchive final : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  explicit MemoryArchive(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+  size_t size() const override { return bytes_.size(); }
+  size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
+    if (pos >= bytes_.size()) return 0;
+    n = std::min<size_t>(n, bytes_.size() - pos);
+    std::memcpy(buf, bytes_.data() + pos, n);
+    return n;
+  }
+
+ private:
+  std::span<const uint8_t> bytes_;
+};
+
+NamedTensors parse_zip(std::span<const uint8_t> bytes) {
+  caffe2::serialize::PyTorchStreamReader reader(std::make_shared<MemoryArchive>(bytes));
   if (reader.hasRecord("byteorder")) {
     auto [data, size] = reader.getRecord("byteorder");
     const std::string order(static_cast<const char*>(data.get()), size);
     if (order != "little") throw Error("big-endian checkpoints are not supported");
   }
   auto [pickle, pickle_size] = reader.getRecord("data.pkl");
-  Unpickler unpickler(static_cast<const uint8_t*>(pickle.get()), pickle_size,
+  Unpickler unpickler(std::span(static_cast<const uint8_t*>(pickle.get()), pickle_size),
                       [&](const std::string& key, at::ScalarType dtype, int64_t numel) {
-                        auto [data, size] = reader.getRecord("data/" + key);
-                        at::Tensor t = at::empty({numel}, at::TensorOptions().dtype(dtype));
-                        if (size != static_cast<std::size_t>(t.nbytes()))
+                        const std::string record = "data/" + key;
+                        if (!reader.hasRecord(record))
+                          throw Error("storage " + key + " is missing from the archive");
+                        // Sized from the archive's record, not from the pickle's claim.
+                        auto [data, size] = reader.getRecord(record);
+                        if (size != static_cast<std::size_t>(numel) * at::elementSize(dtype))
                           throw Error("storage " + key + " has the wrong size");
+                        at::Tensor t = at::empty({numel}, at::TensorOptions().dtype(dtype));
                         std::memcpy(t.data_ptr(), data.get(), size);
                         return t;
                       });
@@ -387,42 +483,43 @@ NamedTensors load_zip(const std::string& path) {
 
 // Before PyTorch 1.6: pickles of (magic, protocol, sys info, the object, storage keys), then
 // for each storage key in that order: an int64 element count and the raw bytes.
-NamedTensors load_legacy(const std::string& path) {
-  const std::vector<uint8_t> file = read_file_bytes(path);
-  struct Pending {
-    at::Tensor tensor;
-  };
+NamedTensors parse_legacy(std::span<const uint8_t> file) {
   std::map<std::string, at::Tensor> storages;
   std::size_t offset = 0;
-  auto next_pickle = [&](const StorageLoader& loader) {
-    Unpickler u(file.data() + offset, file.size() - offset, loader);
-    Obj o = u.load();
-    offset += u.position();
+  // Each pickle's objects live as long as its unpickler; the root's are needed to the end.
+  std::vector<std::unique_ptr<Unpickler>> unpicklers;
+  auto next_pickle = [&](StorageLoader loader) {
+    unpicklers.push_back(std::make_unique<Unpickler>(file.subspan(offset), std::move(loader)));
+    const PyObj* o = unpicklers.back()->load();
+    offset += unpicklers.back()->position();
     return o;
   };
   const StorageLoader no_storage = [](const std::string&, at::ScalarType, int64_t) -> at::Tensor {
     throw Error("unexpected storage");
   };
-  const Obj magic = next_pickle(no_storage);
+  const PyObj* magic = next_pickle(no_storage);
   if (magic->kind != PyObj::Kind::kInt) throw Error("not a PyTorch checkpoint");
   next_pickle(no_storage);  // protocol version
   next_pickle(no_storage);  // sys info
-  // Storages are filled in after the object: allocate now, read the bytes below.
-  const Obj root = next_pickle([&](const std::string& key, at::ScalarType dtype, int64_t numel) {
+  // Storages are filled in after the object: allocate now (no larger than what the file can
+  // still hold), read the bytes below.
+  const PyObj* root = next_pickle([&](const std::string& key, at::ScalarType dtype, int64_t numel) {
+    if (static_cast<uint64_t>(numel) > (file.size() - offset) / at::elementSize(dtype))
+      throw Error("storage " + key + " is larger than the file");
     at::Tensor t = at::empty({numel}, at::TensorOptions().dtype(dtype));
     storages.emplace(key, t);
     return t;
   });
-  const Obj keys = next_pickle(no_storage);
-  for (const auto& key : keys->items) {
+  const PyObj* keys = next_pickle(no_storage);
+  for (const PyObj* key : tuple_items(keys, "the storage keys")) {
     const auto it = storages.find(key->s);
     if (it == storages.end()) throw Error("storage " + key->s + " is not referenced");
-    if (offset + 8 > file.size()) throw Error("checkpoint ends before storage " + key->s);
+    if (file.size() - offset < 8) throw Error("checkpoint ends before storage " + key->s);
     int64_t numel = 0;
     std::memcpy(&numel, file.data() + offset, 8);
     offset += 8;
     const std::size_t bytes = it->second.nbytes();
-    if (numel != it->second.numel() || offset + bytes > file.size())
+    if (numel != it->second.numel() || bytes > file.size() - offset)
       throw Error("storage " + key->s + " is truncated");
     std::memcpy(it->second.data_ptr(), file.data() + offset, bytes);
     offset += bytes;
@@ -432,20 +529,23 @@ NamedTensors load_legacy(const std::string& path) {
 
 }  // namespace
 
-NamedTensors load_torch_state_dict(const std::string& path) {
-  std::ifstream probe(path, std::ios::binary);
-  if (!probe) throw Error(ErrorLocation{.file = path}, "cannot open checkpoint");
-  char magic[4] = {};
-  probe.read(magic, 4);
+NamedTensors parse_torch_state_dict(std::span<const uint8_t> bytes, const std::string& name) {
   try {
-    if (std::memcmp(magic, "PK\x03\x04", 4) == 0) return load_zip(path);
-    return load_legacy(path);
+    if (bytes.size() >= 4 && std::memcmp(bytes.data(), "PK\x03\x04", 4) == 0)
+      return parse_zip(bytes);
+    return parse_legacy(bytes);
   } catch (const Error& e) {
-    throw Error(ErrorLocation{.file = path}, "cannot read checkpoint: " + e.message());
+    throw Error(ErrorLocation{.file = name}, "cannot read checkpoint: " + e.message());
   } catch (const c10::Error& e) {
-    throw Error(ErrorLocation{.file = path},
+    throw Error(ErrorLocation{.file = name},
                 std::string("cannot read checkpoint: ") + e.what_without_backtrace());
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorLocation{.file = name}, "cannot read checkpoint: out of memory");
   }
+}
+
+NamedTensors load_torch_state_dict(const std::string& path) {
+  return parse_torch_state_dict(read_file_bytes(path), path);
 }
 
 }  // namespace mrcnn::io

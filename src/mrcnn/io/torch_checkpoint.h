@@ -7,19 +7,19 @@
 // raw storages.
 #pragma once
 
-#include <ATen/core/Tensor.h>
-
+#include <cstdint>
+#include <span>
 #include <string>
-#include <utility>
-#include <vector>
+
+#include "mrcnn/io/tensor_dict.h"
 
 namespace mrcnn::io {
 
-// Name -> tensor, in the checkpoint's order. Tensors are on the CPU.
-using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
-
 // Throws mrcnn::Error naming the file when it is not a readable state dict (or a dict with a
 // "model" / "state_dict" entry holding one, as training scripts often save).
+// Tensors are on the CPU, in the checkpoint's order.
 NamedTensors load_torch_state_dict(const std::string& path);
+// The same from bytes in memory; `name` only feeds error messages.
+NamedTensors parse_torch_state_dict(std::span<const uint8_t> bytes, const std::string& name);
 
 }  // namespace mrcnn::io

@@ -39,24 +39,4 @@ at::Tensor BoxCoder::encode(const at::Tensor& targets, const at::Tensor& referen
       1);
 }
 
-at::Tensor clip_boxes_to_image(const at::Tensor& boxes, int64_t height, int64_t width) {
-  const at::Tensor x = boxes.slice(-1, 0, boxes.size(-1), 2).clamp(0, width);
-  const at::Tensor y = boxes.slice(-1, 1, boxes.size(-1), 2).clamp(0, height);
-  return at::stack({x, y}, boxes.dim()).reshape(boxes.sizes());
-}
-
-at::Tensor large_enough(const at::Tensor& boxes, double min_size) {
-  const at::Tensor ws = boxes.select(1, 2) - boxes.select(1, 0);
-  const at::Tensor hs = boxes.select(1, 3) - boxes.select(1, 1);
-  return (ws >= min_size).logical_and(hs >= min_size);
-}
-
-at::Tensor remove_small_boxes(const at::Tensor& boxes, double min_size) {
-  return at::where(large_enough(boxes, min_size))[0];
-}
-
-at::Tensor box_area(const at::Tensor& boxes) {
-  return (boxes.select(1, 2) - boxes.select(1, 0)) * (boxes.select(1, 3) - boxes.select(1, 1));
-}
-
 }  // namespace mrcnn::modeling

@@ -24,10 +24,4 @@ class BoxCoder {
   double clip_;
 };
 
-// Box utilities shared by the heads.
-at::Tensor clip_boxes_to_image(const at::Tensor& boxes, int64_t height, int64_t width);
-at::Tensor remove_small_boxes(const at::Tensor& boxes, double min_size);  // indices kept
-at::Tensor large_enough(const at::Tensor& boxes, double min_size);        // [N] bool: kept ones
-at::Tensor box_area(const at::Tensor& boxes);
-
 }  // namespace mrcnn::modeling

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "mrcnn/modeling/training_context.h"
 #include "mrcnn/ops/roi_align.h"
 
 namespace mrcnn::modeling {
@@ -49,6 +50,13 @@ std::pair<at::Tensor, at::Tensor> fast_rcnn_loss(const at::Tensor& class_logits,
   const at::Tensor box =
       smooth_l1_sum(at::where(foreground, chosen, 0), at::where(foreground, targets, 0)) / count;
   return {classification, box};
+}
+
+at::Tensor total_loss(const LossMap& losses) {
+  TORCH_CHECK(!losses.empty(), "no losses");
+  at::Tensor total = losses.front().second;
+  for (std::size_t i = 1; i < losses.size(); ++i) total = total + losses[i].second;
+  return total;
 }
 
 at::Tensor project_masks_on_boxes(const at::Tensor& gt_masks, const at::Tensor& boxes,

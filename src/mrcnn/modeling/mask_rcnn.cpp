@@ -7,6 +7,10 @@ namespace mrcnn::modeling {
 
 MaskRCNNOptions torchvision_options(int64_t num_classes) {
   MaskRCNNOptions o;
+  o.train_proposals = {
+      .pre_nms_top_n = 2000, .post_nms_top_n = 2000, .min_size = 1e-3, .topk_after_collect = true};
+  o.test_proposals = {
+      .pre_nms_top_n = 1000, .post_nms_top_n = 1000, .min_size = 1e-3, .topk_after_collect = true};
   o.roi_heads.num_classes = num_classes;
   o.roi_heads.aligned = false;
   o.roi_heads.sampling_ratio = 2;
@@ -24,7 +28,7 @@ std::vector<at::Tensor> BackboneWithFPNImpl::forward(const at::Tensor& x) {
   return fpn->forward(body->forward(x));
 }
 
-MaskRCNNImpl::MaskRCNNImpl(const MaskRCNNOptions& o) : options_(o), transform_(o.transform) {
+MaskRCNNImpl::MaskRCNNImpl(const MaskRCNNOptions& o) : options_(o) {
   backbone = register_module("backbone", BackboneWithFPN(o.resnet, o.fpn_channels));
   rpn = register_module(
       "rpn",
@@ -44,48 +48,53 @@ std::vector<at::Tensor> MaskRCNNImpl::features(const at::Tensor& images) {
       options_.channels_last ? images.contiguous(at::MemoryFormat::ChannelsLast) : images);
 }
 
-std::vector<ImageResult> MaskRCNNImpl::predict(const std::vector<at::Tensor>& images,
-                                               InferenceTrace* trace) {
+std::vector<structures::Instances> MaskRCNNImpl::predict(const structures::ImageList& batch,
+                                                         InferenceTrace* trace) {
+  TORCH_CHECK(!is_training(),
+              "predict: the model is in training mode; call eval() first (BatchNorm layers "
+              "would otherwise normalise with the batch's statistics)");
   // Inference mode: no autograd bookkeeping at all (version counters, views).
   c10::InferenceMode inference_mode;
-  const bool was_training = is_training();
-  eval();
-  ImageBatch batch = transform_(images);
-  std::vector<at::Tensor> features = this->features(batch.tensors);
-  RPNOutput proposals =
-      rpn->forward(features, batch.image_sizes, batch.tensors.size(2), batch.tensors.size(3));
-  std::vector<Detections> detections =
+  std::vector<at::Tensor> features = this->features(batch.tensor);
+  RPNOutput proposals = rpn->forward(features, batch.image_sizes, batch.tensor.size(2),
+                                     batch.tensor.size(3), /*training=*/false);
+  std::vector<structures::Instances> detections =
       roi_heads->inference(features, proposals.proposals, batch.image_sizes);
-  std::vector<ImageResult> results;
-  for (std::size_t i = 0; i < detections.size(); ++i) {
-    const Detections& d = detections[i];
-    results.push_back(
-        {Transform::resize_boxes(d.boxes, batch.image_sizes[i], batch.original_sizes[i]), d.scores,
-         d.labels, d.masks});
-  }
+  for (std::size_t i = 0; i < detections.size(); ++i)
+    detections[i].image_size = batch.image_sizes[i];
   if (trace != nullptr) {
-    trace->batch = std::move(batch);
     trace->features = std::move(features);
     trace->proposals = std::move(proposals.proposals);
-    trace->detections = std::move(detections);
   }
-  train(was_training);
-  return results;
+  return detections;
 }
 
-LossMap MaskRCNNImpl::losses(const ImageBatch& batch, const std::vector<ImageTargets>& targets,
-                             std::vector<at::Generator>& generators, const CountMean& count_mean) {
-  TORCH_CHECK(batch.image_sizes.size() == targets.size() && targets.size() == generators.size(),
-              "losses: ", batch.image_sizes.size(), " images, ", targets.size(), " targets, ",
-              generators.size(), " generators");
+std::vector<structures::Instances> MaskRCNNImpl::detect(const structures::ImageList& batch,
+                                                        double min_score) {
+  std::vector<structures::Instances> raw = predict(batch);
+  std::vector<structures::Instances> out;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    c10::InferenceMode inference_mode;
+    out.push_back(postprocess(raw[i], batch.original_sizes[i], options_.postprocess, min_score));
+  }
+  return out;
+}
+
+LossMap MaskRCNNImpl::losses(const structures::ImageList& batch,
+                             const std::vector<structures::Instances>& targets,
+                             TrainingContext& context) {
+  TORCH_CHECK(
+      batch.image_sizes.size() == targets.size() && targets.size() == context.generators.size(),
+      "losses: ", batch.image_sizes.size(), " images, ", targets.size(), " targets, ",
+      context.generators.size(), " generators");
   TORCH_CHECK(is_training(), "losses: the model is in eval mode");
-  const std::vector<at::Tensor> features = this->features(batch.tensors);
-  const RPNOutput rpn_output =
-      rpn->forward(features, batch.image_sizes, batch.tensors.size(2), batch.tensors.size(3));
-  auto [rpn_objectness, rpn_box] = rpn->losses(rpn_output, targets, generators, count_mean);
+  const std::vector<at::Tensor> features = this->features(batch.tensor);
+  const RPNOutput rpn_output = rpn->forward(features, batch.image_sizes, batch.tensor.size(2),
+                                            batch.tensor.size(3), /*training=*/true);
+  auto [rpn_objectness, rpn_box] = rpn->losses(rpn_output, targets, context);
   LossMap losses = {{"loss_rpn_cls", rpn_objectness}, {"loss_rpn_reg", rpn_box}};
-  for (auto& loss : roi_heads->losses(features, rpn_output.proposals, batch.image_sizes, targets,
-                                      generators, count_mean)) {
+  for (auto& loss :
+       roi_heads->losses(features, rpn_output.proposals, batch.image_sizes, targets, context)) {
     losses.push_back(std::move(loss));
   }
   return losses;

@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include "mrcnn/modeling/box_coder.h"
+#include "mrcnn/structures/boxes.h"
 
 namespace mrcnn::modeling {
 
@@ -26,31 +26,22 @@ at::Tensor Matcher::operator()(const at::Tensor& quality) const {
   return matches;
 }
 
-at::Tensor box_iou(const at::Tensor& a, const at::Tensor& b) {
-  const at::Tensor area_a = box_area(a), area_b = box_area(b);
-  const at::Tensor lt = at::max(a.slice(1, 0, 2).unsqueeze(1), b.slice(1, 0, 2).unsqueeze(0));
-  const at::Tensor rb = at::min(a.slice(1, 2, 4).unsqueeze(1), b.slice(1, 2, 4).unsqueeze(0));
-  const at::Tensor wh = (rb - lt).clamp_min(0);
-  const at::Tensor inter = wh.select(2, 0) * wh.select(2, 1);
-  return inter / (area_a.unsqueeze(1) + area_b.unsqueeze(0) - inter);
-}
-
-MatchResult match_predictions(const Matcher& matcher, const ImageTargets& targets,
+MatchResult match_predictions(const Matcher& matcher, const structures::Instances& targets,
                               const at::Tensor& predictions, double crowd_ignore_iou) {
-  const at::Tensor regular = regular_indices(targets);
-  const at::Tensor matches = matcher(
-      box_iou(targets.boxes.index_select(0, regular).to(predictions.scalar_type()), predictions));
+  const at::Tensor regular = structures::regular_indices(targets);
+  const at::Tensor matches = matcher(structures::box_iou(
+      targets.boxes.index_select(0, regular).to(predictions.scalar_type()), predictions));
   MatchResult result;
   result.labels = at::zeros_like(matches);
   result.labels.masked_fill_(matches >= 0, 1);
   result.labels.masked_fill_(matches == Matcher::kBetweenThresholds, -1);
   result.matched =
       regular.numel() > 0 ? regular.index_select(0, matches.clamp_min(0)) : at::zeros_like(matches);
-  const at::Tensor crowd_index = crowd_indices(targets);
+  const at::Tensor crowd_index = structures::crowd_indices(targets);
   if (crowd_index.numel() > 0) {
     const at::Tensor crowd_iou = std::get<0>(
-        box_iou(targets.boxes.index_select(0, crowd_index).to(predictions.scalar_type()),
-                predictions)
+        structures::box_iou(
+            targets.boxes.index_select(0, crowd_index).to(predictions.scalar_type()), predictions)
             .max(0));
     result.labels.masked_fill_((result.labels == 0).logical_and(crowd_iou >= crowd_ignore_iou), -1);
   }

@@ -5,7 +5,7 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "mrcnn/modeling/targets.h"
+#include "mrcnn/structures/instances.h"
 
 namespace mrcnn::modeling {
 
@@ -37,10 +37,7 @@ struct MatchResult {
 // Matches against the non-crowd ground truth only. A prediction that would be background but
 // overlaps a crowd region with IoU >= crowd_ignore_iou is ignored instead: crowd regions are
 // neither positives nor negatives.
-MatchResult match_predictions(const Matcher& matcher, const ImageTargets& targets,
+MatchResult match_predictions(const Matcher& matcher, const structures::Instances& targets,
                               const at::Tensor& predictions, double crowd_ignore_iou);
-
-// Pairwise IoU of [N, 4] and [M, 4] boxes (x1, y1, x2, y2) -> [N, M].
-at::Tensor box_iou(const at::Tensor& a, const at::Tensor& b);
 
 }  // namespace mrcnn::modeling

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "mrcnn/io/torch_checkpoint.h"
+#include "mrcnn/io/tensor_dict.h"
 #include "mrcnn/modeling/mask_rcnn.h"
 
 namespace mrcnn::modeling {

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cmath>
 
+#include <fmt/format.h>
+
 namespace mrcnn::visualization {
 namespace {
 
@@ -111,7 +113,7 @@ Colour category_colour(int64_t id) {
           static_cast<uint8_t>(b * 255)};
 }
 
-void blend_mask(at::Tensor& image, const structures::Rle& mask, Colour colour, double alpha) {
+void blend_mask(at::Tensor& image, const coco::Rle& mask, Colour colour, double alpha) {
   const int64_t w = image.size(1);
   uint8_t* pixels = image.data_ptr<uint8_t>();
   uint64_t position = 0;  // column-major, as the RLE
@@ -174,6 +176,33 @@ void draw_caption(at::Tensor& image, int64_t x, int64_t y, const std::string& te
             put(image, x + scale + static_cast<int64_t>(i) * advance + col * scale + sx,
                 y + scale + row * scale + sy, ink);
       }
+  }
+}
+
+void draw_detections(at::Tensor& image, const structures::Instances& detections,
+                     const structures::LabelMap& labels, double min_score) {
+  const at::Tensor scores = detections.scores.to(at::kDouble).contiguous();
+  const at::Tensor boxes = detections.boxes.to(at::kDouble).contiguous();
+  const at::Tensor classes = detections.labels.contiguous();
+  const int64_t n = scores.numel();
+  std::vector<int64_t> shown;
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t category = labels.category_of(classes.data_ptr<int64_t>()[k]);
+    if (category >= 0 && scores.data_ptr<double>()[k] >= min_score) shown.push_back(k);
+  }
+  for (int64_t k : shown) {
+    const int64_t category = labels.category_of(classes.data_ptr<int64_t>()[k]);
+    blend_mask(image, detections.mask_rles.at(k), category_colour(category));
+  }
+  for (int64_t k : shown) {
+    const int64_t category = labels.category_of(classes.data_ptr<int64_t>()[k]);
+    const Colour colour = category_colour(category);
+    const double* b = boxes.data_ptr<double>() + 4 * k;
+    draw_box(image, {b[0], b[1], b[2], b[3]}, colour);
+    draw_caption(
+        image, static_cast<int64_t>(b[0]), static_cast<int64_t>(b[1]) - 18,
+        fmt::format("{} {:.2f}", labels.category_name(category), scores.data_ptr<double>()[k]),
+        colour);
   }
 }
 

@@ -7,7 +7,9 @@
 #include <array>
 #include <string>
 
-#include "mrcnn/structures/rle.h"
+#include "mrcnn/coco/rle.h"
+#include "mrcnn/structures/instances.h"
+#include "mrcnn/structures/label_map.h"
 
 namespace mrcnn::visualization {
 
@@ -17,7 +19,7 @@ using Colour = std::array<uint8_t, 3>;
 Colour category_colour(int64_t category_id);
 
 // All functions draw into `image`, a contiguous uint8 [H, W, 3] CPU tensor.
-void blend_mask(at::Tensor& image, const structures::Rle& mask, Colour colour, double alpha = 0.5);
+void blend_mask(at::Tensor& image, const coco::Rle& mask, Colour colour, double alpha = 0.5);
 void draw_box(at::Tensor& image, const std::array<double, 4>& box_xyxy, Colour colour,
               int thickness = 2);
 // A one-pixel line between two points (clipped to the image).
@@ -26,5 +28,10 @@ void draw_line(at::Tensor& image, double x0, double y0, double x1, double y1, Co
 // are drawn as '?'.
 void draw_caption(at::Tensor& image, int64_t x, int64_t y, const std::string& text,
                   Colour background, int scale = 2);
+
+// Final detections (boxes in the image, encoded masks) scoring at least min_score: coloured
+// masks first, then box outlines and "name score" captions on top, colours by category.
+void draw_detections(at::Tensor& image, const structures::Instances& detections,
+                     const structures::LabelMap& labels, double min_score);
 
 }  // namespace mrcnn::visualization

@@ -1,0 +1,173 @@
+#include "mrcnn/build/train_job.h"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "mrcnn/build/device.h"
+#include "mrcnn/build/distributed_setup.h"
+#include "mrcnn/build/labels.h"
+#include "mrcnn/build/model.h"
+#include "mrcnn/build/paths.h"
+#include "mrcnn/build/readers.h"
+#include "mrcnn/build/training.h"
+#include "mrcnn/coco/report.h"
+#include "mrcnn/common/error.h"
+#include "mrcnn/engine/hooks.h"
+#include "mrcnn/evaluation/dataset_eval.h"
+#include "mrcnn/io/safetensors.h"
+#include "mrcnn/modeling/weights.h"
+
+namespace mrcnn::build {
+namespace {
+
+// PaddleDetection's print_params: every parameter with its shape, then the totals.
+void print_parameters(modeling::MaskRCNN& model, std::ostream& out) {
+  int64_t total = 0, trainable = 0;
+  for (const auto& item : model->named_parameters()) {
+    std::ostringstream shape;
+    shape << item.value().sizes();
+    out << fmt::format("{} {} {}\n", item.key(), shape.str(),
+                       item.value().requires_grad() ? "trainable" : "frozen");
+    total += item.value().numel();
+    if (item.value().requires_grad()) trainable += item.value().numel();
+  }
+  out << fmt::format("parameters: {} in all, {} trainable\n", total, trainable);
+}
+
+// Trainable BatchNorm statistics would have to be shared over the processes: not offered.
+void check_sync_bn(const config::Config& config, int64_t world_size) {
+  if (config.resnet.norm_type == "sync_bn" && !config.resnet.freeze_norm && world_size > 1) {
+    throw Error(
+        "'ResNet.norm_type': sync_bn with freeze_norm: false shares batch statistics over the "
+        "processes, which this version does not do; use bn (each process its own statistics), "
+        "gn, or freeze_norm: true");
+  }
+}
+
+// --eval: the model scored on EvalDataset at every snapshot (every rank predicts its share).
+engine::EvaluationHook::Evaluate make_evaluation(const config::Config& config,
+                                                 const DistributedRun& run,
+                                                 const JobOutput& output) {
+  auto ground_truth = std::make_shared<coco::Dataset>(
+      coco::load_dataset(dataset_path(config.eval_dataset, config.eval_dataset.anno_path)));
+  auto labels = std::make_shared<structures::LabelMap>(label_map(config, *ground_truth));
+  evaluation::DatasetEvalOptions options;
+  options.image_dir = dataset_path(config.eval_dataset, config.eval_dataset.image_dir);
+  options.output_dir = output_dir(config);
+  options.transform = transform_options(config.eval_reader);
+  options.batch_size = config.eval_reader.batch_size;
+  options.device = run.device;
+  const evaluation::EvalSharding sharding = run.sharding("train-eval");
+  const bool root = run.is_root();
+  return [ground_truth, labels, options, sharding, root,
+          output](modeling::MaskRCNN& model) -> std::optional<engine::EvalScores> {
+    evaluation::EvalProgress progress;
+    if (root && output.progress) {
+      progress = [&](int64_t done, int64_t total, double) { output.progress(done, total); };
+    }
+    const evaluation::DatasetEvaluation result =
+        evaluation::evaluate_model(model, *ground_truth, *labels, options, progress, sharding);
+    if (!result.scored) return std::nullopt;
+    if (output.out != nullptr) {
+      *output.out << "Evaluate annotation type *bbox*\n"
+                  << result.bbox.summary() << "Evaluate annotation type *segm*\n"
+                  << result.segm.summary();
+    }
+    return engine::EvalScores{result.bbox.stats[0], result.segm.stats[0]};
+  };
+}
+
+}  // namespace
+
+engine::TrainSummary run_train_job(const config::Config& cfg, const TrainJobOptions& options,
+                                   const JobOutput& output) {
+  check_sync_bn(cfg, distributed::read_launch_environment().world_size);  // before any rendezvous
+  const DistributedRun run =
+      setup_distributed(cfg, select_device(cfg, options.device), output.notes);
+  const bool root = run.is_root();
+  std::ostream* out = root ? output.out : nullptr;
+  std::ostream* notes = root ? output.notes : nullptr;
+
+  const coco::Dataset dataset =
+      coco::load_dataset(dataset_path(cfg.train_dataset, cfg.train_dataset.anno_path));
+  structures::LabelMap labels = label_map(cfg, dataset);
+  coco::TrainingViewReport report;
+  std::vector<coco::TrainingRecord> records =
+      coco::training_view(dataset, training_view_options(cfg), &report);
+  if (notes != nullptr) {
+    *notes << fmt::format("train data: {}: {} images used of {}; {}\n", dataset.path,
+                          records.size(), dataset.images.size(), report.summary());
+    if (labels.unused_labels() > 0) {
+      *notes << fmt::format("train data: {} categories for num_classes {}: {} labels unused\n",
+                            labels.categories().size(), cfg.num_classes, labels.unused_labels());
+    }
+  }
+
+  // The seed fixes the initial weights as well as sampling and augmentation.
+  at::manual_seed(static_cast<uint64_t>(cfg.seed));
+  modeling::MaskRCNN model(model_options(cfg));
+  if (!cfg.pretrain_weights.empty() && options.resume.empty()) {
+    const auto loaded = modeling::load_pretrain_weights(
+        *model, io::load_weights_file(cfg.pretrain_weights), cfg.pretrain_weights);
+    if (notes != nullptr) {
+      *notes << "pretrain_weights: " << cfg.pretrain_weights << ": " << loaded.summary() << "\n";
+    }
+  }
+  if (cfg.print_params && out != nullptr) print_parameters(model, *out);
+  model->to(run.device);
+
+  const data::TrainLoaderOptions loader_options =
+      train_loader_options(cfg, run.device, run.launch.rank, run.launch.world_size);
+  data::TrainLoader loader(dataset, std::move(records),
+                           dataset_path(cfg.train_dataset, cfg.train_dataset.image_dir),
+                           std::move(labels), transform_options(cfg.train_reader), loader_options);
+
+  engine::TrainerOptions trainer_options;
+  trainer_options.output_dir = output_dir(cfg);
+  trainer_options.epochs = cfg.epoch;
+  trainer_options.snapshot_epoch = cfg.snapshot_epoch;
+  trainer_options.max_iterations = options.max_iterations;
+  trainer_options.amp = options.amp;
+  trainer_options.amp_dtype = solver::amp_dtype(cfg.amp_dtype, run.device);
+  trainer_options.seed = static_cast<uint64_t>(cfg.seed);
+  trainer_options.schedule = lr_schedule(cfg, loader.batches_per_epoch());
+  trainer_options.sgd = sgd_options(cfg);
+  trainer_options.group = run.group.get();
+  trainer_options.log = out;
+
+  engine::Trainer trainer(model, loader, trainer_options);
+  trainer.add_hook(std::make_unique<engine::MetricsHook>(cfg.log_iter));
+  trainer.add_hook(std::make_unique<engine::CheckpointHook>(cfg.snapshot_iter));
+  if (options.evaluate) {
+    trainer.add_hook(std::make_unique<engine::EvaluationHook>(make_evaluation(cfg, run, output)));
+  }
+  trainer.add_hook(std::make_unique<engine::CurvesHook>());
+
+  if (out != nullptr) {
+    *out << fmt::format(
+        "training {} on {}{}: {} images, {} per batch, {} batches per epoch, {} epochs, {}{}\n",
+        cfg.config_name, run.device.str(),
+        run.launch.world_size > 1 ? fmt::format(" x {} ranks", run.launch.world_size) : "",
+        loader.num_images(), loader_options.batch_size, loader.batches_per_epoch(), cfg.epoch,
+        options.amp ? fmt::format("mixed precision ({})", c10::toString(trainer_options.amp_dtype))
+                    : std::string("fp32"),
+        options.max_iterations > 0
+            ? fmt::format(", stopping after {} iterations", options.max_iterations)
+            : std::string());
+  }
+  if (!options.resume.empty()) trainer.resume(options.resume);
+  const engine::TrainSummary summary = trainer.run();
+  if (out != nullptr) {
+    *out << fmt::format(
+        "done: {} iterations in {:.1f} s; checkpoints, metrics.jsonl and "
+        "training_curves.png in {}\n",
+        summary.iterations, summary.seconds, trainer_options.output_dir);
+  }
+  return summary;
+}
+
+}  // namespace mrcnn::build

@@ -1,0 +1,286 @@
+#include "mrcnn/distributed/process_group.h"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "mrcnn/common/error.h"
+
+#if MRCNN_WITH_GLOO
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+
+namespace mrcnn::distributed {
+
+#if MRCNN_WITH_GLOO && MRCNN_WITH_NCCL
+// In cuda/nccl_backend.cpp, which needs the CUDA and NCCL headers.
+c10::intrusive_ptr<c10d::Backend> make_nccl_backend(const c10::intrusive_ptr<c10d::Store>& store,
+                                                    int rank, int size,
+                                                    std::chrono::milliseconds timeout);
+#endif
+
+namespace {
+
+const char* env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : nullptr;
+}
+
+// A world of one: every collective is the identity.
+class SingleProcess final : public ProcessGroup {
+ public:
+  int64_t rank() const override { return 0; }
+  int64_t world_size() const override { return 1; }
+  std::string backend_name() const override { return "none"; }
+  void broadcast(std::vector<at::Tensor>&, int64_t) override {}
+  void all_reduce_mean(std::vector<at::Tensor>&, int64_t) override {}
+  std::unique_ptr<PendingCollective> start_all_reduce_sum(at::Tensor) override {
+    struct Done final : PendingCollective {
+      void wait() override {}
+    };
+    return std::make_unique<Done>();
+  }
+  void barrier() override {}
+  std::vector<std::string> gather_to_root(const std::string&, const std::string& bytes) override {
+    return {bytes};
+  }
+  void report_progress(int64_t) override {}
+};
+
+#if MRCNN_WITH_GLOO
+
+class C10dGroup final : public ProcessGroup {
+ public:
+  C10dGroup(const LaunchEnvironment& launch, c10::intrusive_ptr<c10d::Store> store,
+            c10::intrusive_ptr<c10d::Backend> backend, std::string name)
+      : launch_(launch),
+        store_(std::move(store)),
+        backend_(std::move(backend)),
+        name_(std::move(name)) {}
+
+  int64_t rank() const override { return launch_.rank; }
+  int64_t world_size() const override { return launch_.world_size; }
+  std::string backend_name() const override { return name_; }
+
+  void broadcast(std::vector<at::Tensor>& tensors, int64_t root) override {
+    for_each_bucket(tensors, 25 << 20, [&](std::vector<at::Tensor>& flat) {
+      c10d::BroadcastOptions options;
+      options.rootRank = root;
+      run("broadcast", [&] { backend_->broadcast(flat, options)->wait(); });
+    });
+  }
+
+  void all_reduce_mean(std::vector<at::Tensor>& tensors, int64_t bucket_bytes) override {
+    for_each_bucket(tensors, bucket_bytes, [&](std::vector<at::Tensor>& flat) {
+      run("all-reduce", [&] { backend_->allreduce(flat)->wait(); });
+      flat[0].div_(static_cast<double>(launch_.world_size));
+    });
+  }
+
+  std::unique_ptr<PendingCollective> start_all_reduce_sum(at::Tensor flat) override {
+    struct Pending final : PendingCollective {
+      Pending(C10dGroup& owner, c10::intrusive_ptr<c10d::Work> started)
+          : group(owner), work(std::move(started)) {}
+      void wait() override {
+        group.run("all-reduce", [&] { work->wait(); });
+      }
+      C10dGroup& group;
+      c10::intrusive_ptr<c10d::Work> work;
+    };
+    std::vector<at::Tensor> tensors = {std::move(flat)};
+    c10::intrusive_ptr<c10d::Work> work;
+    run("all-reduce", [&] { work = backend_->allreduce(tensors); });
+    return std::make_unique<Pending>(*this, std::move(work));
+  }
+
+  void barrier() override {
+    run("barrier", [&] { backend_->barrier()->wait(); });
+  }
+
+  std::vector<std::string> gather_to_root(const std::string& key,
+                                          const std::string& bytes) override {
+    const std::string prefix = "mrcnn/gather/" + key + "/";
+    run("gather", [&] {
+      store_->set(prefix + std::to_string(launch_.rank),
+                  std::vector<uint8_t>(bytes.begin(), bytes.end()));
+    });
+    std::vector<std::string> all;
+    if (launch_.rank == 0) {
+      for (int64_t r = 0; r < launch_.world_size; ++r) {
+        run("gather", [&] {
+          const std::vector<uint8_t> value = store_->get(prefix + std::to_string(r));
+          all.emplace_back(value.begin(), value.end());
+        });
+      }
+      for (int64_t r = 0; r < launch_.world_size; ++r)
+        store_->deleteKey(prefix + std::to_string(r));
+    }
+    barrier();
+    return all;
+  }
+
+  void report_progress(int64_t step) override {
+    step_ = step;
+    run("progress report", [&] {
+      store_->set("mrcnn/progress/" + std::to_string(launch_.rank), std::to_string(step));
+    });
+  }
+
+ private:
+  // Packs same-typed tensors into flat buffers of about `bucket_bytes`, runs `collective` on
+  // each, and copies the results back.
+  template <class Collective>
+  void for_each_bucket(std::vector<at::Tensor>& tensors, int64_t bucket_bytes,
+                       Collective&& collective) {
+    at::NoGradGuard no_grad;  // parameters are written in place
+    std::size_t start = 0;
+    while (start < tensors.size()) {
+      std::size_t end = start;
+      int64_t bytes = 0;
+      while (end < tensors.size() && tensors[end].scalar_type() == tensors[start].scalar_type() &&
+             (end == start || bytes + tensors[end].nbytes() <= static_cast<size_t>(bucket_bytes))) {
+        bytes += static_cast<int64_t>(tensors[end].nbytes());
+        ++end;
+      }
+      std::vector<at::Tensor> parts;
+      for (std::size_t i = start; i < end; ++i) parts.push_back(tensors[i].reshape(-1));
+      std::vector<at::Tensor> flat = {at::cat(parts)};
+      collective(flat);
+      int64_t offset = 0;
+      for (std::size_t i = start; i < end; ++i) {
+        const int64_t n = tensors[i].numel();
+        tensors[i].copy_(flat[0].narrow(0, offset, n).view(tensors[i].sizes()));
+        offset += n;
+      }
+      start = end;
+    }
+  }
+
+  template <class Body>
+  void run(const char* what, Body&& body) {
+    try {
+      body();
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      std::string reason = e.what();
+      reason = reason.substr(0, reason.find('\n'));
+      throw Error(fmt::format("rank {}: {} failed after step {}: {}. {}", launch_.rank, what, step_,
+                              reason, silent_ranks()));
+    }
+  }
+
+  // Which ranks are gone: after a failed collective every surviving rank checks in under a
+  // key of its last step; those that do not within a few seconds have died or hang.
+  std::string silent_ranks() {
+    std::vector<int64_t> missing;
+    try {
+      store_->setTimeout(std::chrono::seconds(5));
+      const std::string prefix = "mrcnn/alive/" + std::to_string(step_) + "/";
+      store_->set(prefix + std::to_string(launch_.rank), std::vector<uint8_t>{1});
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      std::vector<int64_t> waiting;
+      for (int64_t r = 0; r < launch_.world_size; ++r) {
+        if (r != launch_.rank) waiting.push_back(r);
+      }
+      while (!waiting.empty() && std::chrono::steady_clock::now() < deadline) {
+        std::vector<int64_t> still;
+        for (int64_t r : waiting) {
+          if (!store_->check({prefix + std::to_string(r)})) still.push_back(r);
+        }
+        waiting = std::move(still);
+        if (!waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      missing = std::move(waiting);
+    } catch (const std::exception&) {
+      return fmt::format(
+          "The rendezvous store at {}:{} is unreachable: its host ({}) has probably died.",
+          launch_.master_addr, launch_.master_port,
+          launch_.agent_store ? "the torchrun agent" : "rank 0");
+    }
+    if (missing.empty()) return "Every other rank is still alive; see the error above.";
+    std::string names;
+    for (int64_t r : missing) names += fmt::format("{}{}", names.empty() ? "" : ", ", r);
+    return fmt::format(
+        "Rank{} {} did not answer (died or hangs). Checkpoints already written are "
+        "intact.",
+        missing.size() > 1 ? "s" : "", names);
+  }
+
+  LaunchEnvironment launch_;
+  c10::intrusive_ptr<c10d::Store> store_;
+  c10::intrusive_ptr<c10d::Backend> backend_;
+  std::string name_;
+  int64_t step_ = 0;
+};
+
+#endif
+
+}  // namespace
+
+std::unique_ptr<ProcessGroup> ProcessGroup::create(const LaunchEnvironment& launch,
+                                                   const c10::Device& device,
+                                                   const std::string& backend,
+                                                   std::chrono::milliseconds timeout) {
+  if (launch.world_size == 1) return std::make_unique<SingleProcess>();
+#if MRCNN_WITH_GLOO
+  const std::string name = backend == "auto" ? (device.is_cuda() ? "nccl" : "gloo") : backend;
+  if (name != "gloo" && name != "nccl")
+    throw Error("dist_backend must be auto, gloo or nccl, got '" + backend + "'");
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(launch.master_port);
+  options.isServer = !launch.agent_store && launch.rank == 0;
+  options.numWorkers =
+      launch.agent_store ? std::nullopt : std::optional<std::size_t>(launch.world_size);
+  options.waitWorkers = !launch.agent_store;
+  options.timeout = timeout;
+  c10::intrusive_ptr<c10d::Store> store;
+  try {
+    store = c10::make_intrusive<c10d::TCPStore>(launch.master_addr, options);
+  } catch (const std::exception& e) {
+    std::string reason = e.what();
+    throw Error(fmt::format("rank {}: cannot join the rendezvous store at {}:{}: {}", launch.rank,
+                            launch.master_addr, launch.master_port,
+                            reason.substr(0, reason.find('\n'))));
+  }
+  if (launch.agent_store) {
+    // Where torchrun's Python workers would put their keys, so restarts never mix.
+    store = c10::make_intrusive<c10d::PrefixStore>(
+        "/worker/attempt_" + std::to_string(launch.restart_count), store);
+  }
+  store = c10::make_intrusive<c10d::PrefixStore>("mrcnn", store);
+  c10::intrusive_ptr<c10d::Backend> group;
+  const int rank = static_cast<int>(launch.rank), size = static_cast<int>(launch.world_size);
+  if (name == "gloo") {
+    auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
+    const char* interface = env("GLOO_SOCKET_IFNAME");
+    gloo_options->devices.push_back(
+        interface != nullptr ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
+                             : c10d::ProcessGroupGloo::createDefaultDevice());
+    group = c10::make_intrusive<c10d::ProcessGroupGloo>(
+        c10::make_intrusive<c10d::PrefixStore>("gloo", store), rank, size, gloo_options);
+  } else {
+#if MRCNN_WITH_NCCL
+    group = make_nccl_backend(c10::make_intrusive<c10d::PrefixStore>("nccl", store), rank, size,
+                              timeout);
+#else
+    throw Error("this build has no NCCL support (built without CUDA); use dist_backend: gloo");
+#endif
+  }
+  return std::make_unique<C10dGroup>(launch, store, group, name);
+#else
+  (void)device;
+  (void)backend;
+  (void)timeout;
+  throw Error(fmt::format(
+      "launched as rank {} of {}, but this build has no c10d support (Gloo headers were not "
+      "found at build time)",
+      launch.rank, launch.world_size));
+#endif
+}
+
+}  // namespace mrcnn::distributed

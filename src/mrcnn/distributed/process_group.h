@@ -1,0 +1,57 @@
+// Multi-process data parallelism on PyTorch's c10d: Gloo on CPU, NCCL on CUDA. The group is
+// made from a launch environment (launch.h); with torchrun's agent store every rank joins the
+// store the agent hosts, otherwise rank 0 hosts it. A world of one needs no c10d at all.
+//
+// Every rank reports its progress to the store; when a collective fails (a peer died) or times
+// out (a peer hangs), the error names the ranks that fell silent.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mrcnn/distributed/launch.h"
+
+namespace mrcnn::distributed {
+
+// A collective started and not yet waited for.
+class PendingCollective {
+ public:
+  virtual ~PendingCollective() = default;
+  virtual void wait() = 0;
+};
+
+class ProcessGroup {
+ public:
+  // backend: "auto" (gloo for CPU tensors, nccl for CUDA), "gloo" or "nccl".
+  static std::unique_ptr<ProcessGroup> create(const LaunchEnvironment& launch,
+                                              const c10::Device& device, const std::string& backend,
+                                              std::chrono::milliseconds timeout);
+  virtual ~ProcessGroup() = default;
+
+  virtual int64_t rank() const = 0;
+  virtual int64_t world_size() const = 0;
+  virtual std::string backend_name() const = 0;
+
+  // In place, from `root` to every rank.
+  virtual void broadcast(std::vector<at::Tensor>& tensors, int64_t root = 0) = 0;
+  // In place: every tensor becomes the mean over ranks. Tensors are packed into flat buckets
+  // of about bucket_bytes, one collective each.
+  virtual void all_reduce_mean(std::vector<at::Tensor>& tensors,
+                               int64_t bucket_bytes = 25 << 20) = 0;
+  // Starts an in-place sum over ranks of one flat tensor and returns at once.
+  virtual std::unique_ptr<PendingCollective> start_all_reduce_sum(at::Tensor flat) = 0;
+  virtual void barrier() = 0;
+  // Every rank's bytes, in rank order, on rank 0 (others get an empty list).
+  virtual std::vector<std::string> gather_to_root(const std::string& key,
+                                                  const std::string& bytes) = 0;
+  // Records that this rank finished `step`; used to name silent ranks when something fails.
+  virtual void report_progress(int64_t step) = 0;
+};
+
+}  // namespace mrcnn::distributed

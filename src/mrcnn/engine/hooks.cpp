@@ -1,0 +1,147 @@
+#include "mrcnn/engine/hooks.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "mrcnn/common/file.h"
+#include "mrcnn/common/memory.h"
+#include "mrcnn/io/image.h"
+#include "mrcnn/visualization/plot.h"
+
+namespace mrcnn::engine {
+namespace {
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<int64_t>(std::max(seconds, 0.0));
+  return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+}
+
+}  // namespace
+
+void MetricsHook::after_step(Trainer& trainer, const StepRecord& step) {
+  if (!step.losses.empty()) {
+    loss_sums_.resize(step.losses.size(), 0.0);
+    for (std::size_t k = 0; k < step.losses.size(); ++k) loss_sums_[k] += step.losses[k];
+    ++losses_counted_;
+  }
+  ++steps_;
+  step_seconds_ += step.step_seconds;
+  data_seconds_ += step.data_seconds;
+  if (step.host_syncs) host_syncs_ = host_syncs_.value_or(0) + *step.host_syncs;
+  ++run_steps_;
+  run_seconds_ += step.step_seconds;
+  if (step.iteration % log_iter_ != 0 && !step.last) return;
+
+  const int64_t total = trainer.total_iterations();
+  const double eta = run_seconds_ / double(run_steps_) * double(total - step.iteration);
+  const double logged = double(std::max<int64_t>(losses_counted_, 1));
+  const double steps = double(std::max<int64_t>(steps_, 1));
+  const std::vector<std::string>& names = trainer.loss_names();
+  std::vector<double> means;
+  std::string text;
+  JsonObject line;
+  line.add("iteration", step.iteration).add("epoch", step.epoch).add("lr", step.lr);
+  for (std::size_t k = 0; k < loss_sums_.size(); ++k) {
+    means.push_back(loss_sums_[k] / logged);
+    text += fmt::format(" {}: {:.6f}", names[k], means.back());
+    line.add(names[k], means.back());
+  }
+  const double mean_step = step_seconds_ / steps, mean_data = data_seconds_ / steps;
+  const double memory = host_peak_rss_mib();
+  const int64_t skipped = trainer.skipped_steps();
+  if (std::ostream* log = trainer.log()) {
+    const int64_t per_epoch = trainer.batches_per_epoch();
+    *log << fmt::format(
+        "Epoch: [{}] [{:>{}}/{}] iter {}/{} lr: {:.6f}{} eta: {} batch_cost: {:.4f} s "
+        "data_cost: {:.4f} s mem: {:.0f} MiB{}\n",
+        step.epoch, step.batch + 1, std::to_string(per_epoch).size(), per_epoch, step.iteration,
+        total, step.lr, text, format_duration(eta), mean_step, mean_data, memory,
+        skipped ? fmt::format(" skipped_steps: {}", skipped) : std::string());
+    log->flush();
+  }
+  line.add("batch_time", mean_step)
+      .add("data_time", mean_data)
+      .add("eta_seconds", eta)
+      .add("memory_mib", memory)
+      .add("skipped_steps", skipped)
+      .add("loss_scale", trainer.loss_scale());
+  if (host_syncs_) line.add("host_syncs_per_step", double(*host_syncs_) / steps);
+  trainer.write_metrics(line);
+  trainer.history().losses.emplace_back(step.iteration, means);
+
+  loss_sums_.clear();
+  losses_counted_ = steps_ = 0;
+  step_seconds_ = data_seconds_ = 0;
+  host_syncs_.reset();
+}
+
+void CheckpointHook::after_step(Trainer& trainer, const StepRecord& step) {
+  if (snapshot_iterations_ > 0 && step.iteration % snapshot_iterations_ == 0 && !step.last) {
+    trainer.save_checkpoint("last");
+  }
+}
+
+void CheckpointHook::at_snapshot(Trainer& trainer, const Snapshot& snapshot) {
+  trainer.save_checkpoint(snapshot.name);
+}
+
+void EvaluationHook::at_snapshot(Trainer& trainer, const Snapshot& snapshot) {
+  modeling::MaskRCNN& model = trainer.model();
+  model->eval();
+  const std::optional<EvalScores> scores = evaluate_(model);
+  model->train();
+  if (!scores) return;  // another rank scores
+  TrainerPosition& position = trainer.position();
+  trainer.history().evaluations.emplace_back(snapshot.epoch, *scores);
+  trainer.write_metrics(JsonObject()
+                            .add("epoch", snapshot.epoch)
+                            .add("iteration", position.iteration)
+                            .add("bbox_ap", scores->bbox_ap)
+                            .add("segm_ap", scores->segm_ap));
+  if (std::ostream* log = trainer.log()) {
+    *log << fmt::format("epoch {}: bbox AP {:.4f}, segm AP {:.4f}\n", snapshot.epoch,
+                        scores->bbox_ap, scores->segm_ap);
+  }
+  if (scores->bbox_ap > position.best_ap) {
+    position.best_ap = scores->bbox_ap;
+    position.best_epoch = snapshot.epoch;
+    trainer.save_checkpoint(snapshot.name);
+    trainer.save_checkpoint("best_model");
+    if (std::ostream* log = trainer.log()) {
+      *log << fmt::format("best_model: bbox AP {:.4f} at epoch {}\n", position.best_ap,
+                          snapshot.epoch);
+    }
+  }
+}
+
+void CurvesHook::after_train(Trainer& trainer) {
+  const TrainingHistory& history = trainer.history();
+  if (history.losses.empty() || !trainer.is_root()) return;
+  const std::vector<std::string>& names = trainer.loss_names();
+  std::vector<visualization::Series> losses;
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    visualization::Series series{names[k], {}, {}};
+    for (const auto& [iteration, values] : history.losses) {
+      if (k >= values.size()) continue;  // a window of skipped steps only
+      series.x.push_back(double(iteration));
+      series.y.push_back(values[k]);
+    }
+    losses.push_back(std::move(series));
+  }
+  std::vector<visualization::Panel> panels = {{"losses by iteration", std::move(losses)}};
+  if (!history.evaluations.empty()) {
+    visualization::Series bbox{"bbox AP", {}, {}}, segm{"segm AP", {}, {}};
+    for (const auto& [epoch, scores] : history.evaluations) {
+      bbox.x.push_back(double(epoch));
+      bbox.y.push_back(scores.bbox_ap);
+      segm.x.push_back(double(epoch));
+      segm.y.push_back(scores.segm_ap);
+    }
+    panels.push_back({"AP by epoch", {bbox, segm}});
+  }
+  io::write_image_file(visualization::plot_panels(panels, 800, 360),
+                       join_path(trainer.options().output_dir, "training_curves.png"));
+}
+
+}  // namespace mrcnn::engine

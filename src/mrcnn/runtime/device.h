@@ -1,0 +1,16 @@
+// Devices: parsing a device string and checking that such a device is here (which device a
+// command uses is the build layer's rule, build/device.h).
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <string>
+
+namespace mrcnn::runtime {
+
+// Parses a device string ("cpu", "cuda", "cuda:1", "xpu", a renamed PrivateUse1 backend such as
+// "npu" once its plugin is loaded, ...) and checks that such a device exists here.
+// Throws mrcnn::Error with a message that says what to do otherwise.
+c10::Device resolve_device(const std::string& spec);
+
+}  // namespace mrcnn::runtime
