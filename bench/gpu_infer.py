@@ -31,9 +31,10 @@ def main():
     sys.path.insert(0, str(ROOT / "tests" / "reference"))
     from reference_models import random_maskrcnn
 
-    size = "320x192" if args.tiny else "1333x800"
+    size = "160x96" if args.tiny else "1333x800"
     if args.tiny:
         args.images, args.repeat = 1, 1
+    amp = args.device.startswith("cuda")  # fp32 on a CPU (the script's own check)
     annotations = make_dataset(args.binary, Path(args.data) / f"infer_{size}", args.images, size)
     images = sorted((annotations.parents[1] / "train2017").glob("*.jpg"))[: args.images]
     weights = Path(args.data) / "maskrcnn_random.pth"
@@ -47,7 +48,7 @@ def main():
     detections = [0]
 
     def run_all():
-        with torch.no_grad(), torch.autocast(device_type=args.device.split(":")[0], dtype=dtype):
+        with torch.no_grad(), torch.autocast(device_type=args.device.split(":")[0], dtype=dtype, enabled=amp):
             detections[0] = sum(len(model([x])[0]["scores"]) for x in inputs)
 
     reference = timed(run_all, args.device, 1, args.repeat) / len(inputs)
@@ -55,13 +56,14 @@ def main():
     def ours(*overrides):
         return json.loads(subprocess.run(
             [args.binary, "bench", "-c", str(ROOT / "configs/mask_rcnn/mask_rcnn_r50_fpn_torchvision.yml"),
-             "--device", args.device, "--amp", "--weights", str(weights), "--repeat", str(args.repeat),
+             "--device", args.device, *(["--amp"] if amp else []), "--weights", str(weights),
+             "--repeat", str(args.repeat),
              "-o", f"BBoxPostProcess.nms.score_threshold={args.score_thresh}", *overrides,
              "--images", *map(str, images)],
             check=True, capture_output=True, text=True).stdout)["seconds_per_image"]
 
     default, nhwc = ours(), ours("channels_last=true")
-    print(f"inference latency, batch 1, {size}, AMP, {args.device}, {len(inputs)} images x {args.repeat} passes, "
+    print(f"inference latency, batch 1, {size}, {'AMP' if amp else 'fp32'}, {args.device}, {len(inputs)} images x {args.repeat} passes, "
           "cuDNN autotuning on both sides")
     print(f"torchvision: {reference * 1000:.1f} ms/image ({detections[0]} detections)")
     print(f"mrcnn: {default * 1000:.1f} ms/image")

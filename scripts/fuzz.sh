@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (address + undefined-behaviour sanitizers) and runs
 # each for FUZZ_SECONDS (default 60). Fails on any crash or sanitizer report. The COCO and RLE
-# targets need no LibTorch; the .pth reader's links the project's torch (scripts/setup.sh).
+# targets need no LibTorch; the .pth and safetensors readers' link the project's torch
+# (scripts/setup.sh).
 #   scripts/fuzz.sh [seconds]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,16 +26,22 @@ for target in coco_json_fuzzer rle_string_fuzzer; do
     clang++ "${flags[@]}" "fuzz/$target.cpp" "${sources[@]}" -lsimdjson -o "$out/$target"
   fi
 done
-# The .pth reader is LibTorch code: our sources instrumented, the wheel's libraries as they are.
+# The .pth and safetensors readers are LibTorch code: our sources instrumented, the wheel's
+# libraries as they are.
 torch_dir="$(.venv/bin/python -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
-if stale torch_checkpoint_fuzzer; then
-  echo "fuzz: building torch_checkpoint_fuzzer"
-  clang++ "${flags[@]}" -D_GLIBCXX_USE_CXX11_ABI=1 -isystem "$torch_dir/include" \
-    fuzz/torch_checkpoint_fuzzer.cpp src/mrcnn/common/error.cpp src/mrcnn/common/file.cpp \
-    src/mrcnn/io/torch_checkpoint.cpp -L"$torch_dir/lib" -Wl,-rpath,"$torch_dir/lib" \
-    -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state -ltorch_cpu -lc10 \
-    -o "$out/torch_checkpoint_fuzzer"
-fi
+torch_flags=(-D_GLIBCXX_USE_CXX11_ABI=1 -DFMT_HEADER_ONLY=1 -isystem "$torch_dir/include")
+torch_libs=(-L"$torch_dir/lib" -Wl,-rpath,"$torch_dir/lib" -Wl,--push-state,--no-as-needed -lstdc++
+            -Wl,--pop-state -ltorch_cpu -lc10)
+reader_sources=(src/mrcnn/common/error.cpp src/mrcnn/common/file.cpp src/mrcnn/common/strings.cpp
+                src/mrcnn/common/json_reader.cpp src/mrcnn/common/json_writer.cpp
+                src/mrcnn/io/torch_checkpoint.cpp src/mrcnn/io/safetensors.cpp)
+for target in torch_checkpoint_fuzzer safetensors_fuzzer; do
+  if stale "$target"; then
+    echo "fuzz: building $target"
+    clang++ "${flags[@]}" "${torch_flags[@]}" "fuzz/$target.cpp" "${reader_sources[@]}" "${torch_libs[@]}" \
+      -lsimdjson -o "$out/$target"
+  fi
+done
 
 # Seed corpora: small valid inputs the fuzzer mutates from.
 mkdir -p "$out/corpus_json" "$out/corpus_rle"
@@ -66,12 +73,22 @@ torch.save(state, f"{sys.argv[1]}/legacy.pth", _use_new_zipfile_serialization=Fa
 torch.save({"model": state}, f"{sys.argv[1]}/wrapped.pth")
 PY
 fi
+mkdir -p "$out/corpus_safetensors"
+if [[ ! -f $out/corpus_safetensors/weights.safetensors ]]; then
+  .venv/bin/python - "$out/corpus_safetensors" <<'PY'
+import sys, torch
+from safetensors.torch import save_file
+save_file({"a": torch.arange(6.0).view(2, 3), "b": torch.tensor([1, 2]), "h": torch.ones(2, dtype=torch.half),
+           "e": torch.empty(0, 3)}, f"{sys.argv[1]}/weights.safetensors", metadata={"mrcnn.save": "3-ab"})
+PY
+fi
 
 status=0
-for target in coco_json_fuzzer rle_string_fuzzer torch_checkpoint_fuzzer; do
+for target in coco_json_fuzzer rle_string_fuzzer torch_checkpoint_fuzzer safetensors_fuzzer; do
   corpus="$out/corpus_json"
   [[ $target == rle_string_fuzzer ]] && corpus="$out/corpus_rle"
   [[ $target == torch_checkpoint_fuzzer ]] && corpus="$out/corpus_pth"
+  [[ $target == safetensors_fuzzer ]] && corpus="$out/corpus_safetensors"
   echo "fuzz: running $target for ${seconds}s"
   if ! LSAN_OPTIONS="suppressions=$root/fuzz/lsan_suppressions.txt" "$out/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
       -artifact_prefix="$out/$target-" "$corpus" >"$out/$target.log" 2>&1; then

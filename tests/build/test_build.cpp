@@ -86,7 +86,7 @@ TrainReader:
 EvalReader:
   sample_transforms:
   - Decode: {}
-  - Resize: {target_size: [1333, 800], interp: 0, keep_ratio: true}
+  - Resize: {target_size: [1333, 800], interp: 0, keep_ratio: true, size_rounding: floor}
   - NormalizeImage: {is_scale: false, mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375]}
   - Permute: {}
   batch_transforms:
@@ -101,7 +101,9 @@ EvalReader:
   EXPECT_EQ(train.pad_to_stride, 0);  // no PadBatch
   const data::TransformOptions eval = transform_options(c.eval_reader);
   EXPECT_EQ(eval.interp, data::Interpolation::kNearest);
-  EXPECT_NEAR(eval.mean[0], 0.485, 1e-12);  // 0..255 units scaled to 0..1
+  EXPECT_EQ(eval.size_rounding, data::SizeRounding::kFloor);
+  EXPECT_EQ(train.size_rounding, data::SizeRounding::kNearest);  // PaddleDetection's default
+  EXPECT_NEAR(eval.mean[0], 0.485, 1e-12);                       // 0..255 units scaled to 0..1
   EXPECT_NEAR(eval.std[2], 0.225, 1e-12);
   EXPECT_EQ(eval.pad_to_stride, 64);
 }

@@ -259,5 +259,65 @@ TEST_F(ConfigFiles, AnAliasedSectionReadsLikeItsAnchor) {
   EXPECT_EQ(c.test_reader.batch_size, 2);
 }
 
+TEST_F(ConfigFiles, ADirectoryIsNoConfigFile) {
+  const std::string folder = (root_ / "configs").string();
+  fs::create_directories(folder);
+  EXPECT_NE(error_of([&] { load_config(folder); }).find("is a directory"), std::string::npos);
+  const std::string child = write("child.yml", "_BASE_: [configs]\n");
+  const std::string message = error_of([&] { load_config(child); });
+  EXPECT_NE(message.find("is a directory"), std::string::npos) << message;
+  EXPECT_NE(message.find("included from " + child + ":1"), std::string::npos) << message;
+}
+
+TEST_F(ConfigFiles, AKeyGivenTwiceIsAnError) {
+  // PyYAML keeps the last of two values and yaml-cpp the first: neither is what was meant.
+  const std::string top = write("top.yml", "epoch: 3\nlog_iter: 5\nepoch: 4\n");
+  std::string message = error_of([&] { load_config(top); });
+  EXPECT_NE(message.find(top + ":3:"), std::string::npos) << message;
+  EXPECT_NE(message.find("duplicate key 'epoch' (first at line 1)"), std::string::npos) << message;
+  const std::string nested =
+      write("nested.yml", "RPNHead:\n  train_proposal: {min_size: 1, min_size: 2}\n");
+  message = error_of([&] { load_config(nested); });
+  EXPECT_NE(message.find("duplicate key 'RPNHead.train_proposal.min_size'"), std::string::npos)
+      << message;
+}
+
+TEST_F(ConfigFiles, CountsThatWouldOverflowAreRejected) {
+  // epoch * batches per epoch must fit the iteration counter.
+  const std::string message =
+      error_of([&] { load_config(write("e.yml", ""), {"epoch=9223372036854775807"}); });
+  EXPECT_NE(message.find("'epoch': must be at most 1000000000"), std::string::npos) << message;
+}
+
+TEST_F(ConfigFiles, AliasesCannotMultiplyAConfigWithoutBound) {
+  // A 40 KB file whose aliases name a 10000-item list 2000 times: 2e7 values.
+  std::string text =
+      "TrainReader:\n  sample_transforms:\n  - RandomResize:\n      target_size: [&s [";
+  for (int i = 0; i < 10000; ++i) text += i ? ", 1" : "1";
+  text += "]";
+  for (int i = 1; i < 2000; ++i) text += ", *s";
+  text += "]\n";
+  const std::string path = write("laughs.yml", text);
+  const std::string message = error_of([&] { load_config(path); });
+  EXPECT_NE(message.find(path + ":"), std::string::npos) << message;
+  EXPECT_NE(message.find("more than 1000000 list items"), std::string::npos) << message;
+}
+
+TEST_F(ConfigFiles, SizeRoundingIsNearestOrFloor) {
+  const Config c =
+      load_config(write("r.yml",
+                        "EvalReader:\n  sample_transforms:\n  - Decode: {}\n"
+                        "  - Resize: {target_size: [800, 1333], size_rounding: floor}\n"));
+  EXPECT_EQ(std::get<ResizeOp>(c.eval_reader.sample_transforms[1]).size_rounding, "floor");
+  EXPECT_EQ(ResizeOp{}.size_rounding, "nearest");  // PaddleDetection's
+  EXPECT_EQ(RandomResizeOp{}.size_rounding, "nearest");
+  const std::string message = error_of([&] {
+    load_config(write("bad.yml",
+                      "EvalReader:\n  sample_transforms:\n  - Decode: {}\n"
+                      "  - Resize: {size_rounding: flor}\n"));
+  });
+  EXPECT_NE(message.find("did you mean 'floor'"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace mrcnn::config

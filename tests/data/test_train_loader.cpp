@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "mrcnn/coco/training_view.h"
@@ -34,7 +35,7 @@ TransformOptions sizes(const std::vector<int64_t>& short_sides, int64_t max_size
 }
 
 TrainSample make_sample(const coco::Dataset& d, const coco::TrainingRecord& record,
-                        const std::string& image_dir, const TransformOptions& options,
+                        const ImageFolder& image_dir, const TransformOptions& options,
                         uint64_t seed) {
   TrainSample sample = read_train_sample(d, record, image_dir, labels_of(d), options, seed);
   finish_train_sample(sample, options);
@@ -59,7 +60,7 @@ class TrainLoaderTest : public ::testing::Test {
   coco::Dataset dataset() const {
     return coco::load_dataset((dir_ / "annotations" / "instances_train.json").string());
   }
-  std::string image_dir() const { return (dir_ / "train").string(); }
+  ImageFolder image_dir() const { return {.dir = (dir_ / "train").string()}; }
 
   static fs::path dir_;
 };
@@ -191,7 +192,8 @@ TEST_F(TrainLoaderTest, TargetsFollowResizeAndFlip) {
 TEST_F(TrainLoaderTest, AMissingImageIsReportedByName) {
   const coco::Dataset d = dataset();
   const auto records = coco::training_view(d, {}, nullptr);
-  TrainLoader loader(d, records, (dir_ / "nowhere").string(), labels_of(d), {}, {.workers = 2});
+  TrainLoader loader(d, records, {.dir = (dir_ / "nowhere").string()}, labels_of(d), {},
+                     {.workers = 2});
   loader.start_epoch(0);
   try {
     loader.next();
@@ -199,6 +201,44 @@ TEST_F(TrainLoaderTest, AMissingImageIsReportedByName) {
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("nowhere"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(TrainLoaderTest, ImageHeadersAreCheckedUpFrontWithEveryProblemNamed) {
+  coco::Dataset d = dataset();
+  const fs::path folder = dir_ / ("checked_" + std::to_string(getpid()));
+  fs::create_directories(folder);
+  for (std::size_t i = 0; i < 5; ++i) {
+    fs::copy_file(dir_ / "train" / d.images[i].file_name, folder / d.images[i].file_name);
+  }
+  fs::remove(folder / d.images[1].file_name);                       // missing
+  std::ofstream(folder / d.images[2].file_name) << "not an image";  // corrupt
+  d.images[3].width += 1;                                           // mis-sized
+  d.images[4].file_name = "";                                       // the folder itself
+  const std::vector<int64_t> indices = {0, 1, 2, 3, 4};
+  const auto problems = check_dataset_images(d, {.dir = folder.string()}, indices, 2);
+  ASSERT_EQ(problems.size(), 4u);
+  const std::vector<std::string> expected = {"cannot open file", "not a JPEG or PNG file",
+                                             "the annotations say", "is a directory"};
+  for (std::size_t k = 0; k < problems.size(); ++k) {
+    const auto& p = problems[k];
+    EXPECT_EQ(p.image_index, int64_t(k + 1));
+    EXPECT_NE(p.message.find("image id " + std::to_string(d.images[k + 1].id)), std::string::npos)
+        << p.message;
+    EXPECT_NE(p.message.find(expected[k]), std::string::npos) << p.message;
+  }
+  // A pixel limit below the images' size refuses them all, from their headers.
+  EXPECT_EQ(check_dataset_images(d, {.dir = folder.string(), .max_pixels = 100}, {0}).size(), 1u);
+  const std::string report = describe_image_problems(problems, 5, 2);
+  EXPECT_NE(report.find("4 of 5 images cannot be used:"), std::string::npos) << report;
+  EXPECT_NE(report.find("... and 2 more"), std::string::npos) << report;
+  try {
+    require_dataset_images(d, {.dir = folder.string()});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("23 of 24 images cannot be used"), std::string::npos)
+        << e.what();
+  }
+  fs::remove_all(folder);
 }
 
 }  // namespace

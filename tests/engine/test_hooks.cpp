@@ -59,7 +59,7 @@ class HooksTest : public ::testing::Test {
     records.resize(4);
     data::TransformOptions transform;
     transform.target_sizes = {{64, 64}};
-    data::TrainLoader loader(*dataset_, records, (dir_ / "shapes" / "train").string(),
+    data::TrainLoader loader(*dataset_, records, {.dir = (dir_ / "shapes" / "train").string()},
                              structures::LabelMap(structures::LabelMap::Mode::kContiguous, 3,
                                                   dataset_->categories, dataset_->path),
                              transform, {.batch_size = 2, .workers = 0});

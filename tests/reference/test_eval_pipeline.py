@@ -33,13 +33,13 @@ EvalDataset:
 EvalReader:
   sample_transforms:
   - Decode: {{}}
-  - Resize: {{target_size: [128, 256], interp: 1}}
+  - Resize: {{target_size: [128, 256], interp: 1, size_rounding: floor}}
   - NormalizeImage: {{is_scale: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]}}
   - Permute: {{}}
 TestReader:  # infer below runs on the same images with the same transform
   sample_transforms:
   - Decode: {{}}
-  - Resize: {{target_size: [128, 256], interp: 1}}
+  - Resize: {{target_size: [128, 256], interp: 1, size_rounding: floor}}
   - NormalizeImage: {{is_scale: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]}}
   - Permute: {{}}
 BBoxPostProcess:

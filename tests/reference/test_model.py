@@ -89,9 +89,10 @@ def test_backbone_and_fpn_features(comparison):
 
 def match_in_order(ours_boxes, ours_scores, ours_labels, ref_boxes, ref_scores, ref_labels, box_tol, score_tol):
     """Every detection pairs with one of the other side (same label, boxes within box_tol,
-    scores within score_tol); where positions differ, the scores tie within float noise."""
+    scores within score_tol); where positions differ, the scores tie within float noise.
+    Returns, for each of ours, the position of its counterpart."""
     assert len(ours_scores) == len(ref_scores)
-    used = set()
+    used, pairs = set(), []
     for i in range(len(ours_scores)):
         candidates = [j for j in range(len(ref_scores)) if j not in used and ref_labels[j] == ours_labels[i]
                       and abs(ref_scores[j] - ours_scores[i]) <= score_tol
@@ -99,8 +100,10 @@ def match_in_order(ours_boxes, ours_scores, ours_labels, ref_boxes, ref_scores, 
         assert candidates, f"detection {i} (label {ours_labels[i]}, score {ours_scores[i]}) has no counterpart"
         j = min(candidates, key=lambda c: abs(c - i))
         used.add(j)
+        pairs.append(j)
         if j != i:  # only near-ties may change places
             assert abs(ref_scores[i] - ref_scores[j]) <= 2 * score_tol, (i, j)
+    return pairs
 
 
 def test_proposals(comparison):

@@ -69,8 +69,16 @@ TEST(ImageList, PadsToTheStrideAndKeepsEachSize) {
   EXPECT_EQ(batch.image_sizes, (std::vector<ImageSize>{{5, 7}, {9, 2}}));
   EXPECT_EQ(batch.tensor[0].sum().item<double>(), 3 * 5 * 7);  // zeros around the image
   // The short side to 800, unless the long side would pass its cap.
-  EXPECT_EQ(resized_size({400, 600}, 800, 1333), (ImageSize{800, 1200}));
-  EXPECT_EQ(resized_size({100, 1000}, 800, 1500), (ImageSize{150, 1500}));
+  for (auto rounding : {SizeRounding::kNearest, SizeRounding::kFloor}) {
+    EXPECT_EQ(resized_size({400, 600}, 800, 1333, rounding), (ImageSize{800, 1200}));
+    EXPECT_EQ(resized_size({100, 1000}, 800, 1500, rounding), (ImageSize{150, 1500}));
+  }
+  // 480 x 640 scaled by 800 / 480: 800 x 1066.67, rounded or floored; the scale is exact in
+  // double, so 480 rows give 800 (not 799) either way.
+  EXPECT_EQ(resized_size({480, 640}, 800, 1333, SizeRounding::kNearest), (ImageSize{800, 1067}));
+  EXPECT_EQ(resized_size({480, 640}, 800, 1333, SizeRounding::kFloor), (ImageSize{800, 1066}));
+  EXPECT_EQ(resized_size({640, 427}, 800, 1333, SizeRounding::kNearest), (ImageSize{1199, 800}));
+  EXPECT_EQ(resized_size({640, 427}, 800, 1333, SizeRounding::kFloor), (ImageSize{1199, 800}));
 }
 
 }  // namespace

@@ -33,10 +33,12 @@ int main(int argc, char** argv) {
     std::cerr << report.summary() << "\n";
     model->eval();
 
-    // torchvision's GeneralizedRCNNTransform: bilinear resize, ImageNet mean/std, pad to 32.
+    // torchvision's GeneralizedRCNNTransform: bilinear resize to floored sizes, ImageNet
+    // mean/std, pad to 32.
     data::TransformOptions transform;
     transform.target_sizes = {{std::stoll(argv[3]), std::stoll(argv[4])}};
     transform.interp = data::Interpolation::kBilinear;
+    transform.size_rounding = data::SizeRounding::kFloor;
     std::vector<at::Tensor> images;
     for (int i = 6; i < argc; ++i) images.push_back(io::decode_image_file(argv[i]));
     const structures::ImageList batch =

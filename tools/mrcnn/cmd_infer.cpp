@@ -1,5 +1,6 @@
 // `mrcnn infer -c CFG [--weights W] (--infer_img F | --infer_dir D) [--output_dir output]
 //              [--draw_threshold 0.5] [--save_results]`
+#include <iostream>
 #include <memory>
 
 #include "commands.h"
@@ -24,7 +25,16 @@ void add_infer_command(CLI::App& app, int& exit_code) {
                     "also write bbox.json and mask.json (COCO results)");
   command->callback([&exit_code, config, job] {
     job->device = config->device;
-    build::run_infer_job(load_config(*config), *job, console_output("infer"));
+    const build::InferJobResult result =
+        build::run_infer_job(load_config(*config), *job, console_output("infer"));
+    if (!result.failed.empty()) {
+      std::cerr << "error: " << result.failed.size() << " of "
+                << result.failed.size() + static_cast<std::size_t>(result.images)
+                << " images could not be read (listed above); the others' results are in "
+                << job->output_dir << "\n";
+      exit_code = 1;
+      return;
+    }
     exit_code = 0;
   });
 }

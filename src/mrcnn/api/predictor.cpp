@@ -19,6 +19,7 @@ struct Predictor::State {
   // Shared by every predicting thread: in eval mode, and predict never changes it.
   mutable modeling::MaskRCNN model{nullptr};
   data::TransformOptions transform;
+  int64_t max_image_pixels = io::kDefaultMaxImagePixels;
   std::optional<structures::LabelMap> labels;  // set by load()
 };
 
@@ -34,6 +35,7 @@ Predictor Predictor::load(const std::string& config_path, const std::string& wei
   state->device = build::select_device(config, device);
   state->model = build::load_model(config, weights_path, state->device);
   state->transform = build::transform_options(config.test_reader);
+  state->max_image_pixels = config.max_image_pixels;
   state->labels = build::inference_categories(config).labels;
   return Predictor(std::move(state));
 }
@@ -52,7 +54,7 @@ structures::Instances Predictor::predict(const at::Tensor& image) const {
 }
 
 structures::Instances Predictor::predict_file(const std::string& image_path) const {
-  return predict(io::decode_image_file(image_path));
+  return predict(io::decode_image_file(image_path, state_->max_image_pixels));
 }
 
 const structures::LabelMap& Predictor::labels() const { return *state_->labels; }

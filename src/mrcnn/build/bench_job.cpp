@@ -20,7 +20,8 @@ BenchResult run_bench_job(const config::Config& cfg, const BenchJobOptions& o) {
   modeling::MaskRCNN model = load_model(cfg, resolve_weights_path(o.weights, cfg), device);
   const data::TransformOptions transform = transform_options(cfg.eval_reader);
   std::vector<at::Tensor> images;
-  for (const auto& path : o.images) images.push_back(io::decode_image_file(path));
+  for (const auto& path : o.images)
+    images.push_back(io::decode_image_file(path, cfg.max_image_pixels));
   auto run_all = [&] {
     solver::AutocastScope autocast(device.type(), solver::amp_dtype(cfg.amp_dtype, device), o.amp);
     int64_t detections = 0;

@@ -45,10 +45,12 @@ EvalJobResult run_eval_job(const config::Config& cfg, const EvalJobOptions& opti
   const coco::Dataset gt =
       coco::load_dataset(dataset_path(cfg.eval_dataset, cfg.eval_dataset.anno_path));
   const structures::LabelMap labels = label_map(cfg, gt);
+  const data::ImageFolder images = image_folder(cfg, cfg.eval_dataset);
+  data::require_dataset_images(gt, images);  // before the model is loaded and run
   modeling::MaskRCNN model = load_model(cfg, resolve_weights_path(options.weights, cfg), run.device,
                                         run.is_root() ? output.notes : nullptr);
   evaluation::DatasetEvalOptions eval_options;
-  eval_options.image_dir = dataset_path(cfg.eval_dataset, cfg.eval_dataset.image_dir);
+  eval_options.images = images;
   eval_options.output_dir = folder;
   eval_options.transform = transform_options(cfg.eval_reader);
   eval_options.batch_size = cfg.eval_reader.batch_size;

@@ -77,12 +77,22 @@ InferJobResult run_infer_job(const config::Config& cfg, const InferJobOptions& o
   for (std::size_t first = 0; first < images.size(); first += batch_size) {
     const std::size_t last = std::min(images.size(), first + batch_size);
     std::vector<at::Tensor> pictures;
-    for (std::size_t i = first; i < last; ++i)
-      pictures.push_back(io::decode_image_file(images[i].string()));
+    std::vector<std::size_t> read;  // positions in `images` of `pictures`
+    for (std::size_t i = first; i < last; ++i) {
+      try {
+        pictures.push_back(io::decode_image_file(images[i].string(), cfg.max_image_pixels));
+        read.push_back(i);
+      } catch (const Error& e) {  // one bad file costs its own results, not the others'
+        result.failed.push_back(images[i].string());
+        if (output.notes != nullptr) *output.notes << "skipped: " << e.what() << "\n";
+      }
+    }
+    if (pictures.empty()) continue;
     const std::vector<structures::Instances> detections =
         model->detect(data::preprocess_images(pictures, transform, device), min_score);
-    for (std::size_t i = first; i < last; ++i) {
-      const structures::Instances& found = detections[i - first];
+    for (std::size_t k = 0; k < read.size(); ++k) {
+      const std::size_t i = read[k];
+      const structures::Instances& found = detections[k];
       const auto known = id_by_name.find(images[i].filename().string());
       const int64_t image_id =
           known != id_by_name.end() ? known->second : static_cast<int64_t>(i) + 1;
@@ -93,11 +103,14 @@ InferJobResult run_infer_job(const config::Config& cfg, const InferJobOptions& o
       } else {
         result.detections += found.size();
       }
-      at::Tensor picture = pictures[i - first].clone();
+      at::Tensor picture = pictures[k].clone();
       visualization::draw_detections(picture, found, categories.labels, options.draw_threshold);
       io::write_image_file(picture, join_path(options.output_dir, images[i].filename().string()));
       ++result.images;
-      if (output.progress) output.progress(result.images, static_cast<int64_t>(images.size()));
+      if (output.progress) {
+        output.progress(result.images + static_cast<int64_t>(result.failed.size()),
+                        static_cast<int64_t>(images.size()));
+      }
     }
   }
   results.finish();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "mrcnn/build/job_output.h"
 #include "mrcnn/config/config.h"
@@ -22,8 +23,11 @@ struct InferJobOptions {
 };
 
 struct InferJobResult {
-  int64_t images = 0;
+  int64_t images = 0;      // done
   int64_t detections = 0;  // reported (drawn, or saved with save_results)
+  // Images that could not be read (missing, corrupt, too large): each is reported in the
+  // notes and skipped, and the others are done.
+  std::vector<std::string> failed;
 };
 
 InferJobResult run_infer_job(const config::Config& config, const InferJobOptions& options,

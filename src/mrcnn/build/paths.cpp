@@ -12,4 +12,8 @@ std::string output_dir(const config::Config& config) {
   return join_path(config.save_dir, config.config_name);
 }
 
+data::ImageFolder image_folder(const config::Config& config, const config::DatasetConfig& dataset) {
+  return {.dir = dataset_path(dataset, dataset.image_dir), .max_pixels = config.max_image_pixels};
+}
+
 }  // namespace mrcnn::build

@@ -5,10 +5,13 @@
 #include <string>
 
 #include "mrcnn/config/config.h"
+#include "mrcnn/data/dataset_image.h"
 
 namespace mrcnn::build {
 
 std::string dataset_path(const config::DatasetConfig& dataset, const std::string& relative);
 std::string output_dir(const config::Config& config);
+// A dataset's image folder with the config's pixel limit.
+data::ImageFolder image_folder(const config::Config& config, const config::DatasetConfig& dataset);
 
 }  // namespace mrcnn::build

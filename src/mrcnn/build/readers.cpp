@@ -10,6 +10,10 @@ std::array<int64_t, 2> size_pair(const std::vector<int64_t>& size) {
                           : std::array<int64_t, 2>{size[0], size[1]};
 }
 
+data::SizeRounding size_rounding(const std::string& name) {
+  return name == "floor" ? data::SizeRounding::kFloor : data::SizeRounding::kNearest;
+}
+
 }  // namespace
 
 data::TransformOptions transform_options(const config::ReaderConfig& reader) {
@@ -20,10 +24,12 @@ data::TransformOptions transform_options(const config::ReaderConfig& reader) {
     if (const auto* random = std::get_if<config::RandomResizeOp>(&t)) {
       for (const auto& size : random->target_size) o.target_sizes.push_back(size_pair(size));
       o.keep_ratio = random->keep_ratio;
+      o.size_rounding = size_rounding(random->size_rounding);
       o.interp = static_cast<data::Interpolation>(random->interp);
     } else if (const auto* resize = std::get_if<config::ResizeOp>(&t)) {
       o.target_sizes = {size_pair(resize->target_size)};
       o.keep_ratio = resize->keep_ratio;
+      o.size_rounding = size_rounding(resize->size_rounding);
       o.interp = static_cast<data::Interpolation>(resize->interp);
     } else if (const auto* flip = std::get_if<config::RandomFlipOp>(&t)) {
       o.flip_probability = flip->prob;

@@ -48,6 +48,31 @@ void check_sync_bn(const config::Config& config, int64_t world_size) {
   }
 }
 
+// Missing, unreadable, oversized and mis-sized images are found from their headers now, not
+// when their batch comes up hours into the run, and left out with a report (PaddleDetection
+// also skips missing files). Every rank checks the same files and drops the same records.
+void skip_unusable_images(const coco::Dataset& dataset, const data::ImageFolder& images,
+                          std::vector<coco::TrainingRecord>& records, std::ostream* notes) {
+  std::vector<int64_t> indices;
+  for (const auto& r : records) indices.push_back(r.image_index);
+  const auto problems = data::check_dataset_images(dataset, images, indices);
+  if (problems.empty()) return;
+  if (problems.size() == records.size()) {
+    throw Error(ErrorLocation{.file = dataset.path},
+                "no training image can be used: " +
+                    data::describe_image_problems(problems, static_cast<int64_t>(indices.size())));
+  }
+  std::vector<bool> bad(dataset.images.size(), false);
+  for (const auto& p : problems) bad[static_cast<std::size_t>(p.image_index)] = true;
+  std::erase_if(records, [&](const coco::TrainingRecord& r) {
+    return bad[static_cast<std::size_t>(r.image_index)];
+  });
+  if (notes != nullptr) {
+    *notes << "train data: skipped: "
+           << data::describe_image_problems(problems, static_cast<int64_t>(indices.size())) << "\n";
+  }
+}
+
 // --eval: the model scored on EvalDataset at every snapshot (every rank predicts its share).
 engine::EvaluationHook::Evaluate make_evaluation(const config::Config& config,
                                                  const DistributedRun& run,
@@ -56,7 +81,8 @@ engine::EvaluationHook::Evaluate make_evaluation(const config::Config& config,
       coco::load_dataset(dataset_path(config.eval_dataset, config.eval_dataset.anno_path)));
   auto labels = std::make_shared<structures::LabelMap>(label_map(config, *ground_truth));
   evaluation::DatasetEvalOptions options;
-  options.image_dir = dataset_path(config.eval_dataset, config.eval_dataset.image_dir);
+  options.images = image_folder(config, config.eval_dataset);
+  data::require_dataset_images(*ground_truth, options.images);  // before, not after, training
   options.output_dir = output_dir(config);
   options.transform = transform_options(config.eval_reader);
   options.batch_size = config.eval_reader.batch_size;
@@ -98,6 +124,8 @@ engine::TrainSummary run_train_job(const config::Config& cfg, const TrainJobOpti
   coco::TrainingViewReport report;
   std::vector<coco::TrainingRecord> records =
       coco::training_view(dataset, training_view_options(cfg), &report);
+  const data::ImageFolder images = image_folder(cfg, cfg.train_dataset);
+  skip_unusable_images(dataset, images, records, notes);
   if (notes != nullptr) {
     *notes << fmt::format("train data: {}: {} images used of {}; {}\n", dataset.path,
                           records.size(), dataset.images.size(), report.summary());
@@ -122,9 +150,8 @@ engine::TrainSummary run_train_job(const config::Config& cfg, const TrainJobOpti
 
   const data::TrainLoaderOptions loader_options =
       train_loader_options(cfg, run.device, run.launch.rank, run.launch.world_size);
-  data::TrainLoader loader(dataset, std::move(records),
-                           dataset_path(cfg.train_dataset, cfg.train_dataset.image_dir),
-                           std::move(labels), transform_options(cfg.train_reader), loader_options);
+  data::TrainLoader loader(dataset, std::move(records), images, std::move(labels),
+                           transform_options(cfg.train_reader), loader_options);
 
   engine::TrainerOptions trainer_options;
   trainer_options.output_dir = output_dir(cfg);

@@ -349,7 +349,7 @@ Dataset parse_padded(const simdjson::padded_string& text, const std::string& nam
 Dataset load_dataset(const std::string& path) { return parse_padded(read_json_file(path), path); }
 
 Dataset parse_dataset(std::string_view json, const std::string& name) {
-  return parse_padded(simdjson::padded_string(json), name);
+  return parse_padded(simdjson::padded_string(without_byte_order_mark(json)), name);
 }
 
 }  // namespace mrcnn::coco

@@ -141,7 +141,8 @@ const char* iou_type_name(IouType type) { return type == IouType::kBbox ? "bbox"
 
 std::vector<Detection> parse_results(std::string_view json, const std::string& name,
                                      const Dataset& ground_truth, IouType type) {
-  return detections_of(read_raw(simdjson::padded_string(json), name), name, ground_truth, type);
+  return detections_of(read_raw(simdjson::padded_string(without_byte_order_mark(json)), name), name,
+                       ground_truth, type);
 }
 
 std::vector<Detection> make_detections(std::vector<Result> results, const std::string& name,

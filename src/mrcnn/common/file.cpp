@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "mrcnn/common/error.h"
 
@@ -19,6 +20,8 @@ namespace {
 
 std::string system_error() { return std::strerror(errno); }
 
+}  // namespace
+
 // fsync on the folder makes a rename itself durable, not only the file's bytes.
 void sync_parent_directory(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -28,9 +31,8 @@ void sync_parent_directory(const std::string& path) {
   ::close(fd);
 }
 
-}  // namespace
-
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
+std::vector<uint8_t> read_file_prefix(const std::string& path, std::size_t max_bytes,
+                                      std::size_t* file_size) {
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) fail(path, "cannot open file (" + system_error() + ")");
   struct stat info {};
@@ -38,7 +40,9 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
     ::close(fd);
     fail(path, S_ISDIR(info.st_mode) ? "is a directory, not a file" : "is not a regular file");
   }
-  std::vector<uint8_t> bytes(static_cast<std::size_t>(info.st_size));
+  const auto size = static_cast<std::size_t>(info.st_size);
+  if (file_size != nullptr) *file_size = size;
+  std::vector<uint8_t> bytes(std::min(size, max_bytes));
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
@@ -52,6 +56,10 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
   }
   ::close(fd);
   return bytes;
+}
+
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  return read_file_prefix(path, std::numeric_limits<std::size_t>::max(), nullptr);
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path)

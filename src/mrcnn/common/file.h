@@ -14,6 +14,9 @@ namespace mrcnn {
 // The bytes of a regular file. Throws mrcnn::Error naming the file when it is missing, is a
 // directory (or another non-file), or cannot be read.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
+// At most the first `max_bytes` of the file (same checks); `file_size` gets its whole size.
+std::vector<uint8_t> read_file_prefix(const std::string& path, std::size_t max_bytes,
+                                      std::size_t* file_size);
 
 // Writes to a temporary file beside `path`, flushes it to disk, then renames it over `path`.
 void write_file_atomically(const std::string& path, std::span<const uint8_t> bytes);
@@ -38,6 +41,9 @@ class AtomicFileWriter {
   std::string path_, temporary_;
   std::FILE* file_ = nullptr;
 };
+
+// Flushes the folder holding `path`, so that renames and removals in it survive a crash.
+void sync_parent_directory(const std::string& path);
 
 // `folder` / `name` as a path string (`name` may hold several components).
 std::string join_path(const std::string& folder, const std::string& name);

@@ -115,7 +115,17 @@ simdjson::padded_string read_json_file(const std::string& path) {
     throw Error(ErrorLocation{.file = path},
                 std::string("cannot read file (") + simdjson::error_message(error) + ")");
   }
+  const std::string_view view(text.data(), text.size());
+  if (without_byte_order_mark(view).size() != view.size()) {
+    return simdjson::padded_string(without_byte_order_mark(view));
+  }
   return text;
+}
+
+std::string_view without_byte_order_mark(std::string_view json) {
+  // Windows editors save UTF-8 with this prefix; JSON itself has no use for it.
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  return json.starts_with(kBom) ? json.substr(kBom.size()) : json;
 }
 
 }  // namespace mrcnn

@@ -61,7 +61,11 @@ T checked(simdjson::simdjson_result<T> result, const JsonReader& reader, const s
   return value;
 }
 
-// Loads a whole file into simdjson's padded buffer; throws mrcnn::Error naming the file.
+// Loads a whole file into simdjson's padded buffer, without a UTF-8 byte order mark; throws
+// mrcnn::Error naming the file.
 simdjson::padded_string read_json_file(const std::string& path);
+
+// `json` less a leading UTF-8 byte order mark.
+std::string_view without_byte_order_mark(std::string_view json);
 
 }  // namespace mrcnn

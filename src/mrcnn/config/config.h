@@ -45,6 +45,9 @@ struct Config {
   // Where training images are resized, flipped, normalised and padded: "workers" (the loader's
   // threads), "device" (the training device; workers only decode) or "auto" (device on GPUs).
   std::string train_preprocess = "auto";
+  // Our extension: images with more pixels are refused from their header, before decoding (a
+  // small file can claim a huge image). PIL's default; 0: no limit.
+  int64_t max_image_pixels = 178956970;
 
   std::string architecture = "MaskRCNN";
   std::string metric = "COCO";
@@ -117,6 +120,7 @@ struct Config {
     v("cudnn_benchmark", s.cudnn_benchmark);
     v("channels_last", s.channels_last);
     v("train_preprocess", s.train_preprocess);
+    v("max_image_pixels", s.max_image_pixels);
     v("architecture", s.architecture);
     v("metric", s.metric);
     v("num_classes", s.num_classes);

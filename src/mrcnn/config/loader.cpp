@@ -20,11 +20,16 @@ struct Include {
 };
 
 YAML::Node parse_file(const Include& include) {
+  const std::string from =
+      include.included_from.empty() ? "" : " (included from " + include.included_from + ")";
+  std::error_code error;
+  if (fs::is_directory(include.file, error)) {
+    throw Error(ErrorLocation{.file = include.file.string()},
+                "is a directory, not a config file" + from);
+  }
   std::ifstream stream(include.file);
   if (!stream) {
-    std::string message = "cannot open config file";
-    if (!include.included_from.empty()) message += " (included from " + include.included_from + ")";
-    throw Error(ErrorLocation{.file = include.file.string()}, message);
+    throw Error(ErrorLocation{.file = include.file.string()}, "cannot open config file" + from);
   }
   try {
     return YAML::Load(stream);
@@ -67,6 +72,7 @@ void apply_file(Config& config, const Include& include, std::vector<fs::path>& c
   if (root.IsNull()) return;  // an empty file is a valid, empty config
   if (!root.IsMap()) detail::fail(source, root, "", "a config file must be a mapping of keys");
 
+  detail::check_unique_keys(source, root, "");
   chain.push_back(canonical);
   YAML::Node own(YAML::NodeType::Map);
   for (const auto& entry : root) {

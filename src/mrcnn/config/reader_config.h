@@ -14,6 +14,9 @@ namespace mrcnn::config {
 // RandomResize), one RandomFlip and one NormalizeImage, which are applied as decode -> resize
 // -> flip -> normalise whatever their order (they commute). `interp` takes OpenCV's codes, as
 // PaddleDetection: 0 nearest, 1 bilinear, 2 bicubic, 3 area (4, Lanczos, is rejected).
+// `size_rounding` (ours) picks how a kept-ratio size is rounded to whole pixels: "nearest" as
+// PaddleDetection (int(scale * side + 0.5): 480x640 at 800 px -> 800x1067), "floor" as
+// torchvision's detection transform (800x1066).
 
 struct DecodeOp {
   static constexpr const char* kName = "Decode";
@@ -29,11 +32,13 @@ struct RandomResizeOp {
                                                    {736, 1333}, {768, 1333}, {800, 1333}};
   int64_t interp = 2;
   bool keep_ratio = true;
+  std::string size_rounding = "nearest";
   template <class Self, class Visit>
   static void fields(Self& s, Visit& v) {
     v("target_size", s.target_size);
     v("interp", s.interp);
     v("keep_ratio", s.keep_ratio);
+    v("size_rounding", s.size_rounding);
   }
 };
 
@@ -42,11 +47,13 @@ struct ResizeOp {
   std::vector<int64_t> target_size = {800, 1333};  // as one RandomResize entry
   int64_t interp = 2;
   bool keep_ratio = true;
+  std::string size_rounding = "nearest";
   template <class Self, class Visit>
   static void fields(Self& s, Visit& v) {
     v("target_size", s.target_size);
     v("interp", s.interp);
     v("keep_ratio", s.keep_ratio);
+    v("size_rounding", s.size_rounding);
   }
 };
 

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 
 #include "mrcnn/common/error.h"
 #include "mrcnn/config/yaml_binding.h"
@@ -40,6 +41,20 @@ void fail_unknown_key(const Source& source, const YAML::Node& key_node,
     message += " (valid keys here: " + join(valid, ", ") + ")";
   }
   fail(source, key_node, "", message);
+}
+
+void check_unique_keys(const Source& source, const YAML::Node& mapping, const std::string& path) {
+  std::map<std::string, YAML::Mark> seen;
+  for (const auto& entry : mapping) {
+    const std::string key = entry.first.Scalar();
+    const auto [it, inserted] = seen.emplace(key, entry.first.Mark());
+    if (!inserted) {
+      std::string first =
+          source.has_lines ? " (first at line " + std::to_string(it->second.line + 1) + ")" : "";
+      fail(source, entry.first, "",
+           "duplicate key '" + child_path(path, key) + "'" + first + ": give each key once");
+    }
+  }
 }
 
 std::string child_path(const std::string& parent, const std::string& key) {

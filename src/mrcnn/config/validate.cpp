@@ -31,6 +31,15 @@ class Problems {
     if (!(value >= minimum)) add(key, "must be >= " + number(minimum) + ", got " + number(value));
   }
 
+  // Counts that are multiplied by others (epochs by batches per epoch): far beyond any real
+  // run, and far below what would overflow.
+  void within_count(const std::string& key, int64_t value, int64_t minimum) {
+    at_least(key, value, minimum);
+    if (value > kMaxCount)
+      add(key, "must be at most " + number(kMaxCount) + ", got " + number(value));
+  }
+  static constexpr int64_t kMaxCount = 1000000000;
+
   void in_unit_interval(const std::string& key, double value) {
     if (!(value >= 0.0 && value <= 1.0)) add(key, "must be within [0, 1], got " + number(value));
   }
@@ -105,11 +114,13 @@ void check_reader_transforms(Problems& p, const std::string& key, const ReaderCo
       if (op->target_size.empty()) p.add(item + ".target_size", "needs at least one size");
       for (const auto& size : op->target_size) check_target_size(p, item + ".target_size", size);
       check_interp(p, item + ".interp", op->interp);
+      p.one_of(item + ".size_rounding", op->size_rounding, {"nearest", "floor"});
       if (!training) p.add(item, "RandomResize makes " + key + " random; use Resize");
     } else if (const auto* resize = std::get_if<ResizeOp>(&t)) {
       ++resizes;
       check_target_size(p, item + ".target_size", resize->target_size);
       check_interp(p, item + ".interp", resize->interp);
+      p.one_of(item + ".size_rounding", resize->size_rounding, {"nearest", "floor"});
     } else if (const auto* flip = std::get_if<RandomFlipOp>(&t)) {
       ++flips;
       p.in_unit_interval(item + ".prob", flip->prob);
@@ -159,6 +170,8 @@ void check_schedule(Problems& p, const Config& c) {
     if (const auto* s = std::get_if<PiecewiseDecay>(&scheduler)) {
       ++piecewise;
       p.positive("LearningRate.schedulers.PiecewiseDecay.gamma", s->gamma);
+      for (int64_t m : s->milestones)
+        p.within_count("LearningRate.schedulers.PiecewiseDecay.milestones", m, 0);
       if (!std::is_sorted(s->milestones.begin(), s->milestones.end()) ||
           std::adjacent_find(s->milestones.begin(), s->milestones.end()) != s->milestones.end()) {
         p.add("LearningRate.schedulers.PiecewiseDecay.milestones", "must be strictly increasing");
@@ -168,7 +181,7 @@ void check_schedule(Problems& p, const Config& c) {
       if (!(w->start_factor > 0.0 && w->start_factor <= 1.0)) {
         p.add("LearningRate.schedulers.LinearWarmup.start_factor", "must be within (0, 1]");
       }
-      p.at_least<int64_t>("LearningRate.schedulers.LinearWarmup.steps", w->steps, 0);
+      p.within_count("LearningRate.schedulers.LinearWarmup.steps", w->steps, 0);
     }
   }
   if (piecewise > 1) p.add("LearningRate.schedulers", "PiecewiseDecay given more than once");
@@ -302,13 +315,14 @@ void validate(const Config& c) {
     p.add("use_gpu", "at most one of use_gpu, use_xpu, use_mlu, use_npu may be true");
   p.at_least<int64_t>("log_iter", c.log_iter, 1);
   p.at_least<int64_t>("snapshot_epoch", c.snapshot_epoch, 1);
-  p.at_least<int64_t>("epoch", c.epoch, 1);
+  p.within_count("epoch", c.epoch, 1);
   p.at_least<int64_t>("snapshot_iter", c.snapshot_iter, 0);
   p.one_of("amp_dtype", c.amp_dtype, {"auto", "float16", "bfloat16"});
   p.one_of("train_preprocess", c.train_preprocess, {"auto", "workers", "device"});
   p.one_of("dist_backend", c.dist_backend, {"auto", "gloo", "nccl"});
   p.at_least<int64_t>("dist_timeout", c.dist_timeout, 1);
   p.at_least<int64_t>("worker_num", c.worker_num, 0);
+  p.at_least<int64_t>("max_image_pixels", c.max_image_pixels, 0);
   if (c.save_dir.empty()) p.add("save_dir", "must not be empty");
 
   if (c.print_flops) p.add("print_flops", "FLOP counting is not offered; use false");

@@ -21,6 +21,10 @@ namespace mrcnn::config::detail {
 struct Source {
   std::string name;  // a file path, or "-o key=value"
   bool has_lines;    // false when line numbers would only confuse (command-line overrides)
+  // List items decoded so far. YAML aliases let a small file name a list of lists millions of
+  // times over (a "billion laughs"); no real config comes near the limit.
+  mutable std::size_t list_items = 0;
+  static constexpr std::size_t kMaxListItems = 1000000;
 };
 
 [[noreturn]] void fail(const Source& source, const YAML::Node& node, const std::string& key_path,
@@ -73,6 +77,10 @@ std::vector<std::string> keys_of() {
   return lister.keys;
 }
 
+// A mapping that names a key twice is an error (PyYAML would silently keep the last value,
+// yaml-cpp the first).
+void check_unique_keys(const Source& source, const YAML::Node& mapping, const std::string& path);
+
 [[noreturn]] void fail_unknown_key(const Source& source, const YAML::Node& key_node,
                                    const std::string& parent_path, const std::string& key,
                                    const std::vector<std::string>& valid);
@@ -93,6 +101,7 @@ void decode(const Source& s, const YAML::Node& n, const std::string& path, T& ou
     if (std::string tag = explicit_tag(n); !tag.empty()) out.type = tag;
   }
   const std::vector<std::string> valid = keys_of<T>();
+  check_unique_keys(s, n, path);
   for (const auto& entry : n) {
     const std::string key = entry.first.Scalar();
     if (std::find(valid.begin(), valid.end(), key) == valid.end()) {
@@ -112,6 +121,12 @@ void decode(const Source& s, const YAML::Node& n, const std::string& path, std::
     return;
   }
   if (!n.IsSequence()) fail(s, n, path, "expected a list");
+  s.list_items += n.size();
+  if (s.list_items > Source::kMaxListItems) {
+    fail(s, n, path,
+         "the config holds more than " + std::to_string(Source::kMaxListItems) +
+             " list items (aliases repeating long lists?)");
+  }
   std::vector<T> items;
   items.reserve(n.size());
   for (std::size_t i = 0; i < n.size(); ++i) {

@@ -56,11 +56,11 @@ std::vector<std::vector<int64_t>> plan_epoch(const coco::Dataset& dataset,
 }
 
 TrainLoader::TrainLoader(const coco::Dataset& dataset, std::vector<coco::TrainingRecord> records,
-                         std::string image_dir, structures::LabelMap labels,
+                         ImageFolder images, structures::LabelMap labels,
                          TransformOptions transform, TrainLoaderOptions options)
     : dataset_(dataset),
       records_(std::move(records)),
-      image_dir_(std::move(image_dir)),
+      images_(std::move(images)),
       labels_(std::move(labels)),
       transform_(std::move(transform)),
       options_(options) {
@@ -122,7 +122,7 @@ TrainBatch TrainLoader::make_batch(int64_t epoch, int64_t index,
   }
   for (int64_t i = 0; i < options_.batch_size; ++i) {
     const int64_t slot = options_.rank * options_.batch_size + i;
-    TrainSample sample = read_train_sample(dataset_, records_[global[slot]], image_dir_, labels_,
+    TrainSample sample = read_train_sample(dataset_, records_[global[slot]], images_, labels_,
                                            transform_, seed_of(static_cast<std::size_t>(slot)));
     batch.image_ids.push_back(sample.image_id);
     if (options_.preprocess_on_device && options_.pin_memory) {  // copied without waiting

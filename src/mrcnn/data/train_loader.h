@@ -66,7 +66,7 @@ std::vector<std::vector<int64_t>> plan_epoch(const coco::Dataset& dataset,
 class TrainLoader {
  public:
   TrainLoader(const coco::Dataset& dataset, std::vector<coco::TrainingRecord> records,
-              std::string image_dir, structures::LabelMap labels, TransformOptions transform,
+              ImageFolder images, structures::LabelMap labels, TransformOptions transform,
               TrainLoaderOptions options);
   ~TrainLoader();
   TrainLoader(const TrainLoader&) = delete;
@@ -94,7 +94,7 @@ class TrainLoader {
 
   const coco::Dataset& dataset_;
   std::vector<coco::TrainingRecord> records_;
-  std::string image_dir_;
+  ImageFolder images_;
   structures::LabelMap labels_;
   TransformOptions transform_;
   TrainLoaderOptions options_;

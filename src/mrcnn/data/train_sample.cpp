@@ -44,12 +44,12 @@ at::Tensor instance_masks(const coco::Dataset& dataset, const coco::TrainingReco
 }  // namespace
 
 TrainSample read_train_sample(const coco::Dataset& dataset, const coco::TrainingRecord& record,
-                              const std::string& image_dir, const structures::LabelMap& labels,
+                              const ImageFolder& images, const structures::LabelMap& labels,
                               const TransformOptions& options, uint64_t seed) {
   const coco::Image& info = dataset.images[record.image_index];
   TrainSample sample;
   sample.image_id = info.id;
-  sample.image = read_dataset_image(image_dir, info);
+  sample.image = read_dataset_image(images, info);
   sample.geometry = sample_geometry({info.height, info.width}, options, seed);
   const auto size = sample.geometry.size;
 

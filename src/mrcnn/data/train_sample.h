@@ -12,6 +12,7 @@
 #include <string>
 
 #include "mrcnn/coco/training_view.h"
+#include "mrcnn/data/dataset_image.h"
 #include "mrcnn/data/transforms.h"
 #include "mrcnn/structures/instances.h"
 #include "mrcnn/structures/label_map.h"
@@ -31,7 +32,7 @@ struct TrainSample {
 
 // Decodes the image and rasterises the masks; boxes already in the finished coordinates.
 TrainSample read_train_sample(const coco::Dataset& dataset, const coco::TrainingRecord& record,
-                              const std::string& image_dir, const structures::LabelMap& labels,
+                              const ImageFolder& images, const structures::LabelMap& labels,
                               const TransformOptions& options, uint64_t seed);
 // Resizes, flips and normalises a read sample on the device its tensors are on.
 void finish_train_sample(TrainSample& sample, const TransformOptions& options);

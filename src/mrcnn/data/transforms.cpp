@@ -8,10 +8,11 @@
 namespace mrcnn::data {
 namespace {
 
-ImageSize target_size(ImageSize original, const std::array<int64_t, 2>& target, bool keep_ratio) {
-  if (!keep_ratio) return {target[0], target[1]};
+ImageSize target_size(ImageSize original, const std::array<int64_t, 2>& target,
+                      const TransformOptions& options) {
+  if (!options.keep_ratio) return {target[0], target[1]};
   return structures::resized_size(original, std::min(target[0], target[1]),
-                                  std::max(target[0], target[1]));
+                                  std::max(target[0], target[1]), options.size_rounding);
 }
 
 at::Tensor resize(const at::Tensor& image, ImageSize size, Interpolation interp) {
@@ -45,7 +46,7 @@ SampleGeometry sample_geometry(ImageSize original, const TransformOptions& optio
   g.size = original;
   if (!options.target_sizes.empty()) {
     const auto& target = options.target_sizes[rng() % options.target_sizes.size()];
-    g.size = target_size(original, target, options.keep_ratio);
+    g.size = target_size(original, target, options);
   }
   g.flip = static_cast<double>(rng() >> 11) * 0x1.0p-53 < options.flip_probability;
   return g;
@@ -55,7 +56,7 @@ SampleGeometry fixed_geometry(ImageSize original, const TransformOptions& option
   SampleGeometry g;
   g.size = options.target_sizes.empty()
                ? original
-               : target_size(original, options.target_sizes.front(), options.keep_ratio);
+               : target_size(original, options.target_sizes.front(), options);
   return g;
 }
 

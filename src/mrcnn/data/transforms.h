@@ -18,6 +18,7 @@
 namespace mrcnn::data {
 
 using structures::ImageSize;
+using structures::SizeRounding;
 
 // OpenCV's interpolation codes, which PaddleDetection's `interp` uses: 0..3.
 enum class Interpolation { kNearest = 0, kBilinear = 1, kBicubic = 2, kArea = 3 };
@@ -28,6 +29,7 @@ struct TransformOptions {
   // it is the {height, width} to resize to.
   std::vector<std::array<int64_t, 2>> target_sizes = {{800, 1333}};
   bool keep_ratio = true;
+  SizeRounding size_rounding = SizeRounding::kNearest;  // of kept-ratio sizes
   // Of the image (masks always take the nearest pixel). Area is average pooling over each
   // output pixel's footprint (torch's "area" mode); when enlarging it repeats pixels.
   Interpolation interp = Interpolation::kBicubic;

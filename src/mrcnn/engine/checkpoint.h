@@ -2,14 +2,17 @@
 //   <name>.safetensors        the model's weights (torchvision key names; eval, infer and
 //                             Python read it as it is)
 //   <name>.state.safetensors  optimiser momentum, loss scaler and the trainer's position
-// Each file is written to a temporary name and renamed, so a crash never leaves a half-written
-// file; both carry the iteration they belong to, and loading checks that they agree.
+// Both carry the save they belong to. A save writes the new pair completely under other names
+// first, keeps the old pair reachable (as <name>.prev.*) while the current names are replaced,
+// and flushes files and folder at each step: wherever a crash stops it, the folder holds a
+// consistent pair -- the old one or the new one -- and loading takes the newest such pair.
 #pragma once
 
 #include <torch/nn/module.h>
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "mrcnn/io/tensor_dict.h"
 
@@ -27,6 +30,7 @@ struct Checkpoint {
   io::NamedTensors weights;
   io::NamedTensors state;  // optimiser and scaler tensors
   TrainerPosition position;
+  std::pair<std::string, std::string> files;  // the weights and state files it came from
 };
 
 // `path` is the checkpoint's stem (output/x/3) or either of its files.
@@ -34,6 +38,7 @@ std::string checkpoint_stem(const std::string& path);
 
 void save_checkpoint(const std::string& stem, torch::nn::Module& model,
                      const io::NamedTensors& state, const TrainerPosition& position);
+// The newest consistent pair of the checkpoint (after an interrupted save, the old one).
 Checkpoint load_checkpoint(const std::string& path);
 
 // The model's parameters and buffers by name (a state dict).

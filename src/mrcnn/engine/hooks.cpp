@@ -77,7 +77,8 @@ void MetricsHook::after_step(Trainer& trainer, const StepRecord& step) {
 }
 
 void CheckpointHook::after_step(Trainer& trainer, const StepRecord& step) {
-  if (snapshot_iterations_ > 0 && step.iteration % snapshot_iterations_ == 0 && !step.last) {
+  // At the last step too, so that `last` is always the newest position.
+  if (snapshot_iterations_ > 0 && (step.iteration % snapshot_iterations_ == 0 || step.last)) {
     trainer.save_checkpoint("last");
   }
 }

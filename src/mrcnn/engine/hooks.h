@@ -32,7 +32,7 @@ class MetricsHook : public TrainerHook {
 };
 
 // Checkpoints at every snapshot (`<epoch>`, `model_final`), and `last` every
-// snapshot_iterations steps (0: never) but at the run's last step.
+// snapshot_iterations steps (0: never) and at the run's last step.
 class CheckpointHook : public TrainerHook {
  public:
   explicit CheckpointHook(int64_t snapshot_iterations)

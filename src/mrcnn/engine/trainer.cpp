@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <regex>
 
 #include "mrcnn/common/error.h"
 #include "mrcnn/common/file.h"
@@ -34,7 +36,11 @@ Trainer::Trainer(modeling::MaskRCNN model, data::TrainLoader& loader, TrainerOpt
       count_host_syncs_(device_.is_cuda() && runtime::HostSyncCounter::available()),
       optimizer_(*model_, options_.sgd),
       scaler_(device_, options_.amp && options_.amp_dtype == at::kHalf) {
-  if (is_root()) create_directories(options_.output_dir);
+  if (is_root()) {
+    create_directories(options_.output_dir);
+    // Checkpoints are made by creating files there: find out now, not after an epoch.
+    AtomicFileWriter probe(join_path(options_.output_dir, ".write_test"));
+  }
   if (world_size() > 1) {
     // Every rank starts from rank 0's weights (a resume then loads the same file everywhere).
     std::vector<at::Tensor> state;
@@ -59,11 +65,29 @@ void Trainer::resume(const std::string& path) {
   optimizer_.load_state(checkpoint.state);
   scaler_.load_state(checkpoint.state);
   position_ = checkpoint.position;
+  forget_metrics_after(position_.iteration);
   if (log() != nullptr) {
     *log() << fmt::format("resumed from {}: epoch {}, batch {}, iteration {}\n",
                           checkpoint_stem(path), position_.epoch, position_.batch,
                           position_.iteration);
   }
+}
+
+void Trainer::forget_metrics_after(int64_t iteration) {
+  if (!is_root()) return;
+  const std::string path = join_path(options_.output_dir, "metrics.jsonl");
+  std::ifstream in(path);
+  if (!in) return;
+  // The resumed steps are logged again: the lines of the first run's later steps would repeat
+  // them.
+  static const std::regex kIteration(R"("iteration": (-?\d+))");
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    std::smatch match;
+    if (std::regex_search(line, match, kIteration) && std::stoll(match[1]) > iteration) continue;
+    kept += line + "\n";
+  }
+  write_file_atomically(path, kept);
 }
 
 void Trainer::save_checkpoint(const std::string& name) {

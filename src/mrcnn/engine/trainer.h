@@ -100,7 +100,8 @@ class Trainer {
   Trainer(modeling::MaskRCNN model, data::TrainLoader& loader, TrainerOptions options);
 
   void add_hook(std::unique_ptr<TrainerHook> hook);
-  // Restores weights, optimiser, scaler and position from a checkpoint written by this class.
+  // Restores weights, optimiser, scaler and position from a checkpoint written by this class;
+  // metrics.jsonl forgets the steps after that position (they are run again).
   void resume(const std::string& checkpoint);
   TrainSummary run();
 
@@ -130,6 +131,7 @@ class Trainer {
   // One optimisation step on a batch; returns the losses (means over ranks), empty when a
   // mixed-precision step was skipped.
   std::vector<double> train_step(const data::TrainBatch& batch, double lr);
+  void forget_metrics_after(int64_t iteration);
 
   modeling::MaskRCNN model_;
   data::TrainLoader& loader_;

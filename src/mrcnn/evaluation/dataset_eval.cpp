@@ -106,7 +106,7 @@ DatasetEvaluation evaluate_model(modeling::MaskRCNN& model, const coco::Dataset&
     return std::async(std::launch::async, [&dataset, &options, &batches, b] {
       std::vector<at::Tensor> images;
       for (int64_t i : batches[b])
-        images.push_back(data::read_dataset_image(options.image_dir, dataset.images[i]));
+        images.push_back(data::read_dataset_image(options.images, dataset.images[i]));
       return images;
     });
   };

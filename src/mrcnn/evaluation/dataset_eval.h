@@ -13,6 +13,7 @@
 
 #include "mrcnn/coco/dataset.h"
 #include "mrcnn/coco/eval.h"
+#include "mrcnn/data/dataset_image.h"
 #include "mrcnn/data/transforms.h"
 #include "mrcnn/modeling/mask_rcnn.h"
 #include "mrcnn/structures/label_map.h"
@@ -29,7 +30,7 @@ struct EvalSharding {
 };
 
 struct DatasetEvalOptions {
-  std::string image_dir;
+  data::ImageFolder images;
   std::string output_dir;  // for bbox.json and mask.json; empty: none written
   data::TransformOptions transform;
   int64_t batch_size = 1;  // images per forward pass (each padded to the batch's largest)

@@ -34,20 +34,76 @@ bool is_png(std::span<const uint8_t> b) {
   return b.size() >= 8 && std::memcmp(b.data(), kMagic, 8) == 0;
 }
 
-at::Tensor decode_jpeg(std::span<const uint8_t> bytes, const std::string& name) {
+// A header as parsed from the first bytes of a file, or why it did not parse.
+struct ParsedHeader {
+  ImageHeader size;
+  int jpeg_colorspace = 0;
+  std::string error;  // empty: parsed
+};
+
+ParsedHeader parse_jpeg_header(tjhandle handle, std::span<const uint8_t> bytes) {
+  ParsedHeader h;
+  int width = 0, height = 0, subsampling = 0;
+  if (tjDecompressHeader3(handle, const_cast<unsigned char*>(bytes.data()),
+                          static_cast<unsigned long>(bytes.size()), &width, &height, &subsampling,
+                          &h.jpeg_colorspace) != 0) {
+    h.error = std::string("corrupt JPEG header: ") + tjGetErrorStr2(handle);
+  } else if (width <= 0 || height <= 0) {
+    // What TurboJPEG reports when the data ends before the frame header.
+    h.error = "corrupt or truncated JPEG: no image size before the data ends";
+  }
+  h.size = {height, width};
+  return h;
+}
+
+ParsedHeader parse_png_header(std::span<const uint8_t> bytes) {
+  ParsedHeader h;
+  png_image image;
+  std::memset(&image, 0, sizeof(image));
+  image.version = PNG_IMAGE_VERSION;
+  if (png_image_begin_read_from_memory(&image, bytes.data(), bytes.size())) {
+    h.size = {image.height, image.width};
+  } else {
+    h.error = std::string("corrupt PNG: ") + image.message;
+  }
+  png_image_free(&image);
+  return h;
+}
+
+ParsedHeader parse_header(std::span<const uint8_t> bytes) {
+  if (is_jpeg(bytes)) {
+    TjHandle handle(tjInitDecompress());
+    if (!handle) return {.error = "cannot initialise the JPEG decoder"};
+    return parse_jpeg_header(handle.get(), bytes);
+  }
+  if (is_png(bytes)) return parse_png_header(bytes);
+  return {.error = bytes.empty() ? "empty image file" : "not a JPEG or PNG file"};
+}
+
+// Before any pixel buffer exists: the header alone decides.
+void check_pixel_count(const std::string& name, ImageHeader size, int64_t max_pixels) {
+  const int64_t pixels = size.height * size.width;
+  if (max_pixels > 0 && pixels > max_pixels) {
+    fail(name, "the image is " + std::to_string(size.width) + "x" + std::to_string(size.height) +
+                   " (" + std::to_string(pixels) + " pixels), over the limit of " +
+                   std::to_string(max_pixels) + " (max_image_pixels; 0 lifts it)");
+  }
+}
+
+at::Tensor decode_jpeg(std::span<const uint8_t> bytes, const std::string& name,
+                       int64_t max_pixels) {
   TjHandle handle(tjInitDecompress());
   if (!handle) fail(name, "cannot initialise the JPEG decoder");
-  int width = 0, height = 0, subsampling = 0, colorspace = 0;
-  auto* data = const_cast<unsigned char*>(bytes.data());
-  const auto size = static_cast<unsigned long>(bytes.size());
-  if (tjDecompressHeader3(handle.get(), data, size, &width, &height, &subsampling, &colorspace) !=
-      0) {
-    fail(name, std::string("corrupt JPEG header: ") + tjGetErrorStr2(handle.get()));
-  }
-  const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
+  const ParsedHeader header = parse_jpeg_header(handle.get(), bytes);
+  if (!header.error.empty()) fail(name, header.error);
+  check_pixel_count(name, header.size, max_pixels);
+  const auto [height, width] = header.size;
+  const bool cmyk = header.jpeg_colorspace == TJCS_CMYK || header.jpeg_colorspace == TJCS_YCCK;
   at::Tensor out = at::empty({height, width, cmyk ? 4 : 3}, at::kByte);
-  const int status = tjDecompress2(handle.get(), data, size, out.data_ptr<uint8_t>(), width, 0,
-                                   height, cmyk ? TJPF_CMYK : TJPF_RGB, TJFLAG_ACCURATEDCT);
+  const int status = tjDecompress2(
+      handle.get(), const_cast<unsigned char*>(bytes.data()),
+      static_cast<unsigned long>(bytes.size()), out.data_ptr<uint8_t>(), static_cast<int>(width), 0,
+      static_cast<int>(height), cmyk ? TJPF_CMYK : TJPF_RGB, TJFLAG_ACCURATEDCT);
   if (status != 0) {
     const std::string why = tjGetErrorStr2(handle.get());
     // Warnings (e.g. extraneous bytes before a marker) leave a complete image, and COCO itself
@@ -65,7 +121,7 @@ at::Tensor decode_jpeg(std::span<const uint8_t> bytes, const std::string& name) 
   return out;
 }
 
-at::Tensor decode_png(std::span<const uint8_t> bytes, const std::string& name) {
+at::Tensor decode_png(std::span<const uint8_t> bytes, const std::string& name, int64_t max_pixels) {
   png_image image;
   std::memset(&image, 0, sizeof(image));
   image.version = PNG_IMAGE_VERSION;
@@ -73,6 +129,12 @@ at::Tensor decode_png(std::span<const uint8_t> bytes, const std::string& name) {
     const std::string why = image.message;
     png_image_free(&image);
     fail(name, "corrupt PNG: " + why);
+  }
+  try {
+    check_pixel_count(name, {image.height, image.width}, max_pixels);
+  } catch (...) {
+    png_image_free(&image);
+    throw;
   }
   // libpng converts grayscale and palette input; alpha is composited onto black. 16-bit files
   // are read as 16-bit values and scaled to 8 bits (as OpenCV does), not gamma-converted.
@@ -102,14 +164,30 @@ at::Tensor to_cpu_rgb(const at::Tensor& rgb) {
 
 }  // namespace
 
-at::Tensor decode_image(std::span<const uint8_t> bytes, const std::string& name) {
-  if (is_jpeg(bytes)) return decode_jpeg(bytes, name);
-  if (is_png(bytes)) return decode_png(bytes, name);
+at::Tensor decode_image(std::span<const uint8_t> bytes, const std::string& name,
+                        int64_t max_pixels) {
+  if (is_jpeg(bytes)) return decode_jpeg(bytes, name, max_pixels);
+  if (is_png(bytes)) return decode_png(bytes, name, max_pixels);
   fail(name, bytes.empty() ? "empty image file" : "not a JPEG or PNG file");
 }
 
-at::Tensor decode_image_file(const std::string& path) {
-  return decode_image(read_file_bytes(path), path);
+at::Tensor decode_image_file(const std::string& path, int64_t max_pixels) {
+  return decode_image(read_file_bytes(path), path, max_pixels);
+}
+
+ImageHeader read_image_header(const std::string& path, int64_t max_pixels) {
+  // Headers sit at the start of a file, after at most some metadata (EXIF, ICC profiles):
+  // a first read of 64 KiB covers nearly every image; the whole file settles the others.
+  constexpr std::size_t kFirstRead = 64 * 1024;
+  std::size_t file_size = 0;
+  std::vector<uint8_t> bytes = read_file_prefix(path, kFirstRead, &file_size);
+  ParsedHeader header = parse_header(bytes);
+  if (!header.error.empty() && bytes.size() < file_size) {
+    header = parse_header(read_file_bytes(path));
+  }
+  if (!header.error.empty()) fail(path, header.error);
+  check_pixel_count(path, header.size, max_pixels);
+  return header.size;
 }
 
 std::vector<uint8_t> encode_jpeg(const at::Tensor& rgb, int quality) {

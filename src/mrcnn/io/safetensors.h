@@ -23,6 +23,9 @@ NamedTensors load_safetensors(const std::string& path, Metadata* metadata = null
 NamedTensors parse_safetensors(std::span<const uint8_t> bytes, const std::string& name,
                                Metadata* metadata = nullptr);
 
+// The header's metadata alone (its ranges checked), without reading the tensors.
+Metadata load_safetensors_metadata(const std::string& path);
+
 // safetensors or a torch.save file, told apart by their first bytes.
 NamedTensors load_weights_file(const std::string& path);
 

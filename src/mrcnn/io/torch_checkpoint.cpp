@@ -475,7 +475,7 @@ NamedTensors parse_zip(std::span<const uint8_t> bytes) {
                         if (size != static_cast<std::size_t>(numel) * at::elementSize(dtype))
                           throw Error("storage " + key + " has the wrong size");
                         at::Tensor t = at::empty({numel}, at::TensorOptions().dtype(dtype));
-                        std::memcpy(t.data_ptr(), data.get(), size);
+                        if (size > 0) std::memcpy(t.data_ptr(), data.get(), size);
                         return t;
                       });
   return collect(unpickler.load());
@@ -521,7 +521,7 @@ NamedTensors parse_legacy(std::span<const uint8_t> file) {
     const std::size_t bytes = it->second.nbytes();
     if (numel != it->second.numel() || bytes > file.size() - offset)
       throw Error("storage " + key->s + " is truncated");
-    std::memcpy(it->second.data_ptr(), file.data() + offset, bytes);
+    if (bytes > 0) std::memcpy(it->second.data_ptr(), file.data() + offset, bytes);
     offset += bytes;
   }
   return collect(root);

@@ -7,7 +7,8 @@ namespace mrcnn::modeling {
 at::Tensor BoxCoder::decode(const at::Tensor& deltas, const at::Tensor& reference) const {
   const at::Tensor boxes = reference.to(deltas.scalar_type());
   const int64_t r = boxes.size(0);
-  const at::Tensor d = deltas.reshape({r, -1, 4});
+  // Sizes spelt out: with no boxes (r = 0) a -1 could be anything and reshape refuses.
+  const at::Tensor d = deltas.reshape({r, deltas.size(-1) / 4, 4});
   const at::Tensor widths = (boxes.select(1, 2) - boxes.select(1, 0)).unsqueeze(1);
   const at::Tensor heights = (boxes.select(1, 3) - boxes.select(1, 1)).unsqueeze(1);
   const at::Tensor ctr_x = boxes.select(1, 0).unsqueeze(1) + 0.5 * widths;

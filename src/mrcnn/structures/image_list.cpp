@@ -34,15 +34,18 @@ ImageList pad_images(const std::vector<at::Tensor>& images, int64_t stride, bool
   return batch;
 }
 
-ImageSize resized_size(ImageSize original, int64_t short_side, int64_t max_size) {
-  // In float32, as torchvision computes the scale with float32 tensors.
+ImageSize resized_size(ImageSize original, int64_t short_side, int64_t max_size,
+                       SizeRounding rounding) {
   const auto [height, width] = original;
-  const float min_side = static_cast<float>(std::min(height, width));
-  const float max_side = static_cast<float>(std::max(height, width));
-  const float scale =
-      std::min(static_cast<float>(short_side) / min_side, static_cast<float>(max_size) / max_side);
-  return {static_cast<int64_t>(std::floor(double(height) * double(scale))),
-          static_cast<int64_t>(std::floor(double(width) * double(scale)))};
+  const double scale =
+      std::min(static_cast<double>(short_side) / static_cast<double>(std::min(height, width)),
+               static_cast<double>(max_size) / static_cast<double>(std::max(height, width)));
+  const auto side = [&](int64_t length) {
+    const double scaled = static_cast<double>(length) * scale;
+    return static_cast<int64_t>(rounding == SizeRounding::kNearest ? scaled + 0.5
+                                                                   : std::floor(scaled));
+  };
+  return {side(height), side(width)};
 }
 
 }  // namespace mrcnn::structures

@@ -25,9 +25,17 @@ struct ImageList {
 ImageList pad_images(const std::vector<at::Tensor>& images, int64_t stride, bool pin_memory = false,
                      ImageSize at_least = {0, 0});
 
+// How a scaled side becomes whole pixels. The references differ on almost every COCO image
+// (480x640 to an 800 px short side: 800x1067 in PaddleDetection, 800x1066 in torchvision), and
+// one row or column more or less changes every detection.
+enum class SizeRounding {
+  kNearest,  // PaddleDetection's Resize: int(scale * side + 0.5)
+  kFloor,    // torchvision's GeneralizedRCNNTransform: floor(side * scale)
+};
+
 // The size an image is resized to when its short side goes to `short_side` with the long side
-// at most `max_size`, in torchvision's float32 arithmetic (so training, evaluation and
-// torchvision agree to the pixel).
-ImageSize resized_size(ImageSize original, int64_t short_side, int64_t max_size);
+// at most `max_size`, the scale computed in double as both references do.
+ImageSize resized_size(ImageSize original, int64_t short_side, int64_t max_size,
+                       SizeRounding rounding);
 
 }  // namespace mrcnn::structures

@@ -52,7 +52,7 @@ std::vector<structures::Instances> RoIHeadsImpl::inference(
     at::Tensor labels =
         at::arange(num_classes, scores.options().dtype(at::kLong)).view({1, -1}).expand_as(scores);
     // Drop the background column, then flatten (proposal-major, class-minor).
-    boxes = boxes.slice(1, 1).reshape({-1, 4});
+    boxes = boxes.slice(1, 1).reshape({n * (num_classes - 1), 4});  // n may be 0
     scores = scores.slice(1, 1).reshape(-1);
     labels = labels.slice(1, 1).reshape(-1);
     // Low scores and small boxes leave in one selection: one wait for a GPU, not two.
