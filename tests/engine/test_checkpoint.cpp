@@ -1,4 +1,4 @@
-// Training checkpoints: a round trip, and a torn pair refused.
+// Training checkpoints: a round trip, a torn pair refused, and the newest one of a folder.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -45,6 +45,50 @@ TEST(Checkpoint, RoundTripAndATornPairIsRefused) {
     EXPECT_NE(std::string(e.what()).find("incomplete checkpoint"), std::string::npos) << e.what();
   }
   EXPECT_THROW(load_checkpoint((dir / "missing").string()), Error);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Checkpoint, TheNewestOfAFolderIsTheFurthestConsistentOne) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("mrcnn_newest_checkpoint_test_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  EXPECT_FALSE(newest_checkpoint(dir.string()));  // no folder yet
+  std::filesystem::create_directories(dir);
+  EXPECT_FALSE(newest_checkpoint(dir.string()));  // an empty one
+  torch::nn::Conv2d model(torch::nn::Conv2dOptions(1, 2, 1));
+  const io::NamedTensors state = {{"momentum.conv.weight", at::randn({2, 1, 1, 1})}};
+  auto save = [&](const std::string& name, int64_t iteration) {
+    save_checkpoint((dir / name).string(), *model, state, TrainerPosition{.iteration = iteration});
+  };
+  save("0", 10);
+  save("1", 20);
+  save("last", 25);
+  save("best_model", 90);  // a copy of a snapshot: never where a run continues
+  auto found = newest_checkpoint(dir.string());
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->stem, (dir / "last").string());
+  EXPECT_EQ(found->iteration, 25);
+
+  // A save of `last` torn between its renames: its new weights beside its old state are no
+  // pair, but the new pair is complete under the incoming names and counts.
+  save("other", 40);
+  std::filesystem::copy_file(dir / "other.safetensors", dir / "last.new.safetensors");
+  std::filesystem::copy_file(dir / "other.state.safetensors", dir / "last.new.state.safetensors");
+  std::filesystem::remove(dir / "other.safetensors");
+  std::filesystem::remove(dir / "other.state.safetensors");
+  found = newest_checkpoint(dir.string());
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->stem, (dir / "last").string());
+  EXPECT_EQ(found->iteration, 40);
+  EXPECT_EQ(load_checkpoint(found->stem).position.iteration, 40);
+
+  // A name whose files belong to different saves, with nothing older left, is passed over.
+  save("2", 50);
+  std::filesystem::copy_file(dir / "0.state.safetensors", dir / "2.state.safetensors",
+                             std::filesystem::copy_options::overwrite_existing);
+  found = newest_checkpoint(dir.string());
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->iteration, 40);
   std::filesystem::remove_all(dir);
 }
 

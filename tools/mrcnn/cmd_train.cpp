@@ -1,4 +1,5 @@
-// `mrcnn train -c CONFIG [-o k=v ...] [--eval] [-r CKPT] [--amp] [--iters N] [--print-config]`
+// `mrcnn train -c CONFIG [-o k=v ...] [--eval] [-r CKPT | --auto_resume] [--amp] [--iters N]
+//              [--print-config]`
 #include <iostream>
 #include <memory>
 
@@ -37,8 +38,13 @@ void add_train_command(CLI::App& app, int& exit_code) {
                     "print the merged config (bases, overrides and defaults) and exit");
   command->add_flag("--eval", options->job.evaluate,
                     "evaluate at every snapshot and keep best_model");
-  command->add_option("-r,--resume", options->job.resume,
-                      "checkpoint to resume from (output/<config>/N or .../last)");
+  auto* resume = command->add_option("-r,--resume", options->job.resume,
+                                     "checkpoint to resume from (output/<config>/N or .../last)");
+  command
+      ->add_flag("--auto_resume", options->job.auto_resume,
+                 "continue from the newest checkpoint in the output folder, or start afresh if "
+                 "there is none (always so when torchrun restarts the workers)")
+      ->excludes(resume);
   command->add_flag("--amp", options->job.amp,
                     "mixed precision (amp_dtype: float16 with loss scaling on CUDA, bfloat16 "
                     "elsewhere)");

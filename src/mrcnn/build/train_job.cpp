@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -16,6 +17,8 @@
 #include "mrcnn/build/training.h"
 #include "mrcnn/coco/report.h"
 #include "mrcnn/common/error.h"
+#include "mrcnn/common/file.h"
+#include "mrcnn/engine/checkpoint.h"
 #include "mrcnn/engine/hooks.h"
 #include "mrcnn/evaluation/dataset_eval.h"
 #include "mrcnn/io/safetensors.h"
@@ -107,13 +110,40 @@ engine::EvaluationHook::Evaluate make_evaluation(const config::Config& config,
   };
 }
 
-}  // namespace
+// Where to continue from: -r, or, with --auto_resume or after a torchrun restart, the newest
+// checkpoint rank 0 finds in the output folder (every rank loads the one it names). Empty:
+// from the start.
+struct ResumePoint {
+  std::string checkpoint;
+  std::string reason;
+};
 
-engine::TrainSummary run_train_job(const config::Config& cfg, const TrainJobOptions& options,
-                                   const JobOutput& output) {
-  check_sync_bn(cfg, distributed::read_launch_environment().world_size);  // before any rendezvous
-  const DistributedRun run =
-      setup_distributed(cfg, select_device(cfg, options.device), output.notes);
+ResumePoint resume_point(const config::Config& cfg, const TrainJobOptions& options,
+                         const DistributedRun& run, std::ostream* notes) {
+  const int64_t restart = run.launch.restart_count;
+  if (!options.auto_resume && restart == 0) return {options.resume, "-r"};
+  const std::string folder = output_dir(cfg);
+  std::string name;
+  if (run.is_root()) {
+    if (const auto found = engine::newest_checkpoint(folder)) {
+      name = std::filesystem::path(found->stem).filename().string();
+    }
+  }
+  // A name, not a path: each node finds it in its own (shared) output folder.
+  name = run.group->share_from_root("resume-from-" + std::to_string(restart), name);
+  const std::string reason =
+      restart > 0 ? fmt::format("torchrun restart {}", restart) : std::string("--auto_resume");
+  if (!name.empty()) return {join_path(folder, name), reason};
+  if (notes != nullptr) {
+    *notes << fmt::format(
+        "{}: no checkpoint in {} yet: {}\n", reason, folder,
+        options.resume.empty() ? "starting from the beginning" : "resuming from " + options.resume);
+  }
+  return {options.resume, "-r"};
+}
+
+engine::TrainSummary train(const config::Config& cfg, const TrainJobOptions& options,
+                           const JobOutput& output, const DistributedRun& run) {
   const bool root = run.is_root();
   std::ostream* out = root ? output.out : nullptr;
   std::ostream* notes = root ? output.notes : nullptr;
@@ -135,10 +165,12 @@ engine::TrainSummary run_train_job(const config::Config& cfg, const TrainJobOpti
     }
   }
 
+  const ResumePoint resume = resume_point(cfg, options, run, notes);
+
   // The seed fixes the initial weights as well as sampling and augmentation.
   at::manual_seed(static_cast<uint64_t>(cfg.seed));
   modeling::MaskRCNN model(model_options(cfg));
-  if (!cfg.pretrain_weights.empty() && options.resume.empty()) {
+  if (!cfg.pretrain_weights.empty() && resume.checkpoint.empty()) {
     const auto loaded = modeling::load_pretrain_weights(
         *model, io::load_weights_file(cfg.pretrain_weights), cfg.pretrain_weights);
     if (notes != nullptr) {
@@ -186,7 +218,16 @@ engine::TrainSummary run_train_job(const config::Config& cfg, const TrainJobOpti
             ? fmt::format(", stopping after {} iterations", options.max_iterations)
             : std::string());
   }
-  if (!options.resume.empty()) trainer.resume(options.resume);
+  if (!resume.checkpoint.empty()) {
+    try {
+      trainer.resume(resume.checkpoint, resume.reason);
+    } catch (const Error& e) {
+      if (root) throw;
+      throw Error(std::string(e.what()) +
+                  " (every rank reads the checkpoint rank 0 names: with several machines, the "
+                  "output folder must be one they share)");
+    }
+  }
   const engine::TrainSummary summary = trainer.run();
   if (out != nullptr) {
     *out << fmt::format(
@@ -195,6 +236,35 @@ engine::TrainSummary run_train_job(const config::Config& cfg, const TrainJobOpti
         summary.iterations, summary.seconds, trainer_options.output_dir);
   }
   return summary;
+}
+
+}  // namespace
+
+engine::TrainSummary run_train_job(const config::Config& cfg, const TrainJobOptions& options,
+                                   const JobOutput& output) {
+  if (options.auto_resume && !options.resume.empty()) {
+    throw Error("use either -r CHECKPOINT or --auto_resume, not both");
+  }
+  check_sync_bn(cfg, distributed::read_launch_environment().world_size);  // before any rendezvous
+  const DistributedRun run =
+      setup_distributed(cfg, select_device(cfg, options.device), output.notes);
+  if (run.launch.restart_count > 0) {
+    if (const std::optional<std::string> failure = run.group->earlier_failure()) {
+      throw Error(*failure + " [the attempt before this restart stopped on it: stopping at once]");
+    }
+  }
+  if (run.launch.world_size == 1) return train(cfg, options, output, run);
+  try {
+    return train(cfg, options, output, run);
+  } catch (const distributed::CollectiveError&) {
+    throw;  // a lost peer, or another rank's failure already posted
+  } catch (const Error& e) {
+    // An error of this rank's data, config or files: a restart would only meet it again.
+    throw Error(run.group->fail_everywhere(
+        fmt::format("rank {} stopped the run: {} -- this comes from the data, config or files, not "
+                    "from a crash: a restart will not help",
+                    run.launch.rank, e.what())));
+  }
 }
 
 }  // namespace mrcnn::build

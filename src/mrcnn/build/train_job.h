@@ -13,14 +13,19 @@
 namespace mrcnn::build {
 
 struct TrainJobOptions {
-  std::string device;          // explicit choice; empty: the config decides (build/device.h)
-  bool evaluate = false;       // --eval: evaluate every snapshot on EvalDataset, keep best_model
-  std::string resume;          // checkpoint to continue from
+  std::string device;     // explicit choice; empty: the config decides (build/device.h)
+  bool evaluate = false;  // --eval: evaluate every snapshot on EvalDataset, keep best_model
+  std::string resume;     // checkpoint to continue from
+  // --auto_resume: continue from the newest consistent checkpoint in the output folder if there
+  // is one, else start afresh. Implied when torchrun restarts the workers.
+  bool auto_resume = false;
   bool amp = false;            // mixed precision in the config's amp_dtype
   int64_t max_iterations = 0;  // stop after this many steps in all (0: the schedule)
 };
 
-// Output goes to <save_dir>/<config name>/. Only rank 0 reports.
+// Output goes to <save_dir>/<config name>/. Only rank 0 reports. With several ranks, an error
+// of one rank's input stops every rank with that rank's message (and a torchrun restart stops
+// at once), while a crash or a lost rank leaves the restart to the launcher.
 engine::TrainSummary run_train_job(const config::Config& config, const TrainJobOptions& options,
                                    const JobOutput& output = {});
 

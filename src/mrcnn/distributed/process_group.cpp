@@ -49,16 +49,35 @@ class SingleProcess final : public ProcessGroup {
     return {bytes};
   }
   void report_progress(int64_t) override {}
+  std::string share_from_root(const std::string&, const std::string& bytes) override {
+    return bytes;
+  }
+  std::string fail_everywhere(const std::string& message) override { return message; }
+  std::optional<std::string> earlier_failure() override { return std::nullopt; }
 };
 
 #if MRCNN_WITH_GLOO
 
+// Where a posted failure is kept: in the store of the whole run (torchrun's agent keeps it
+// across restarts), and, per attempt, which ranks have read it.
+constexpr const char* kFailureKey = "failure";
+constexpr const char* kFailureSeenKey = "failure-seen/";
+constexpr const char* kFailureReleasedKey = "failure-released";
+// How long a failing rank waits for the others to read its message.
+constexpr std::chrono::seconds kFailureWait{20};
+
+std::string text_of(const std::vector<uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
+std::vector<uint8_t> bytes_of(const std::string& text) { return {text.begin(), text.end()}; }
+
 class C10dGroup final : public ProcessGroup {
  public:
+  // store: this attempt's keys; run_store: keys that outlive a restart.
   C10dGroup(const LaunchEnvironment& launch, c10::intrusive_ptr<c10d::Store> store,
-            c10::intrusive_ptr<c10d::Backend> backend, std::string name)
+            c10::intrusive_ptr<c10d::Store> run_store, c10::intrusive_ptr<c10d::Backend> backend,
+            std::string name)
       : launch_(launch),
         store_(std::move(store)),
+        run_store_(std::move(run_store)),
         backend_(std::move(backend)),
         name_(std::move(name)) {}
 
@@ -130,6 +149,68 @@ class C10dGroup final : public ProcessGroup {
     });
   }
 
+  std::string share_from_root(const std::string& key, const std::string& bytes) override {
+    const std::string name = "mrcnn/share/" + key;
+    std::string shared = bytes;
+    run("sharing", [&] {
+      if (launch_.rank == 0) {
+        store_->set(name, bytes_of(bytes));
+        return;
+      }
+      // Polled rather than waited for, so that a failure rank 0 posts meanwhile ends the wait.
+      const auto deadline = std::chrono::steady_clock::now() + store_->getTimeout();
+      while (!store_->check({name})) {
+        if (std::optional<std::string> posted = posted_failure()) throw CollectiveError(*posted);
+        if (std::chrono::steady_clock::now() > deadline) {
+          throw CollectiveError(fmt::format("rank {}: rank 0 did not share '{}' within {} s",
+                                            launch_.rank, key,
+                                            store_->getTimeout().count() / 1000));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      shared = text_of(store_->get(name));
+    });
+    return shared;
+  }
+
+  std::string fail_everywhere(const std::string& message) override {
+    std::string standing = message;
+    try {
+      // The first failure posted stands; later ones are its consequences.
+      standing = text_of(run_store_->compareSet(kFailureKey, {}, bytes_of(message)));
+      if (standing.empty()) standing = message;
+      store_->set(kFailureSeenKey + std::to_string(launch_.rank), std::vector<uint8_t>{1});
+      // With this rank's connections closed, the others' next collective fails at once, and
+      // they find the message.
+      backend_.reset();
+      std::vector<int64_t> waiting;
+      for (int64_t r = 0; r < launch_.world_size; ++r) {
+        if (r != launch_.rank) waiting.push_back(r);
+      }
+      const auto deadline = std::chrono::steady_clock::now() + kFailureWait;
+      while (!waiting.empty() && std::chrono::steady_clock::now() < deadline) {
+        std::erase_if(waiting, [&](int64_t r) {
+          return store_->check({kFailureSeenKey + std::to_string(r)});
+        });
+        if (!waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      // Everyone has read it: all leave together, so that a launcher that stops the rest when
+      // one exits finds them with the message already printed.
+      store_->set(kFailureReleasedKey, std::vector<uint8_t>{1});
+    } catch (const std::exception&) {
+      // The store is gone: nobody is left to tell.
+    }
+    return standing;
+  }
+
+  std::optional<std::string> earlier_failure() override {
+    try {
+      if (run_store_->check({kFailureKey})) return text_of(run_store_->get(kFailureKey));
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+  }
+
  private:
   // Packs same-typed tensors into flat buffers of about `bucket_bytes`, runs `collective` on
   // each, and copies the results back.
@@ -162,16 +243,40 @@ class C10dGroup final : public ProcessGroup {
 
   template <class Body>
   void run(const char* what, Body&& body) {
+    if (!backend_) throw CollectiveError("this rank has left the group after a failure");
     try {
       body();
     } catch (const Error&) {
       throw;
     } catch (const std::exception& e) {
+      if (std::optional<std::string> posted = posted_failure()) throw CollectiveError(*posted);
       std::string reason = e.what();
       reason = reason.substr(0, reason.find('\n'));
-      throw Error(fmt::format("rank {}: {} failed after step {}: {}. {}", launch_.rank, what, step_,
-                              reason, silent_ranks()));
+      throw CollectiveError(fmt::format("rank {}: {} failed after step {}: {}. {}", launch_.rank,
+                                        what, step_, reason, silent_ranks()));
     }
+  }
+
+  // The failure another rank posted (fail_everywhere), marked as read by this rank; returns
+  // once every rank has read it (see fail_everywhere).
+  std::optional<std::string> posted_failure() {
+    std::string message;
+    try {
+      if (!run_store_->check({kFailureKey})) return std::nullopt;
+      message = text_of(run_store_->get(kFailureKey));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    try {
+      store_->set(kFailureSeenKey + std::to_string(launch_.rank), std::vector<uint8_t>{1});
+      const auto deadline = std::chrono::steady_clock::now() + kFailureWait;
+      while (!store_->check({kFailureReleasedKey}) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    } catch (const std::exception&) {
+      // The store's host has left: it released everyone.
+    }
+    return message;
   }
 
   // Which ranks are gone: after a failed collective every surviving rank checks in under a
@@ -213,6 +318,7 @@ class C10dGroup final : public ProcessGroup {
 
   LaunchEnvironment launch_;
   c10::intrusive_ptr<c10d::Store> store_;
+  c10::intrusive_ptr<c10d::Store> run_store_;
   c10::intrusive_ptr<c10d::Backend> backend_;
   std::string name_;
   int64_t step_ = 0;
@@ -247,6 +353,9 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const LaunchEnvironment& laun
                             launch.master_addr, launch.master_port,
                             reason.substr(0, reason.find('\n'))));
   }
+  // Keys of the whole run; with torchrun's agent store they outlive a restart of the workers.
+  c10::intrusive_ptr<c10d::Store> run_store =
+      c10::make_intrusive<c10d::PrefixStore>("mrcnn-run", store);
   if (launch.agent_store) {
     // Where torchrun's Python workers would put their keys, so restarts never mix.
     store = c10::make_intrusive<c10d::PrefixStore>(
@@ -271,7 +380,7 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const LaunchEnvironment& laun
     throw Error("this build has no NCCL support (built without CUDA); use dist_backend: gloo");
 #endif
   }
-  return std::make_unique<C10dGroup>(launch, store, group, name);
+  return std::make_unique<C10dGroup>(launch, store, run_store, group, name);
 #else
   (void)device;
   (void)backend;

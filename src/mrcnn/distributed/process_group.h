@@ -3,7 +3,9 @@
 // store the agent hosts, otherwise rank 0 hosts it. A world of one needs no c10d at all.
 //
 // Every rank reports its progress to the store; when a collective fails (a peer died) or times
-// out (a peer hangs), the error names the ranks that fell silent.
+// out (a peer hangs), the error names the ranks that fell silent. A rank that fails on its
+// input (not a crash) says so to every rank, and to the ranks a torchrun restart brings up, so
+// that all stop with one message instead of restarting into the same failure.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -12,12 +14,21 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "mrcnn/common/error.h"
 #include "mrcnn/distributed/launch.h"
 
 namespace mrcnn::distributed {
+
+// A collective that could not complete: a peer died, hangs, or failed and said why. Not
+// itself a fault of this rank's input.
+class CollectiveError : public Error {
+ public:
+  using Error::Error;
+};
 
 // A collective started and not yet waited for.
 class PendingCollective {
@@ -52,6 +63,15 @@ class ProcessGroup {
                                                   const std::string& bytes) = 0;
   // Records that this rank finished `step`; used to name silent ranks when something fails.
   virtual void report_progress(int64_t step) = 0;
+  // Rank 0's `bytes` on every rank (what the others pass is not used); `key` names the value.
+  virtual std::string share_from_root(const std::string& key, const std::string& bytes) = 0;
+  // For a failure that a restart cannot mend (bad data, config or files): records it for the
+  // whole run, closes this rank's connections so that the others stop waiting for it, and gives
+  // them a moment to read it; they then throw a CollectiveError with the same text. Returns the
+  // message that stands: this one, or another rank's that came first.
+  virtual std::string fail_everywhere(const std::string& message) = 0;
+  // The failure that an earlier attempt of this run recorded (before a torchrun restart).
+  virtual std::optional<std::string> earlier_failure() = 0;
 };
 
 }  // namespace mrcnn::distributed

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <random>
+#include <set>
 
 #include "mrcnn/common/error.h"
 #include "mrcnn/common/file.h"
@@ -164,6 +165,33 @@ void save_checkpoint(const std::string& stem, torch::nn::Module& model,
   remove_file(before.state);
   remove_file(before.weights);
   sync_parent_directory(now.weights);
+}
+
+std::optional<CheckpointFound> newest_checkpoint(const std::string& dir) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) return std::nullopt;
+  // Every checkpoint name with a file there, whichever step of a save its files are at.
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    std::string name = entry.path().filename().string();
+    if (!name.ends_with(kWeightsSuffix)) continue;
+    name = checkpoint_stem(name);
+    for (const std::string step : {".prev", ".new"}) {
+      if (name.ends_with(step)) name.resize(name.size() - step.size());
+    }
+    if (name != "best_model") names.insert(name);
+  }
+  if (error) throw Error(ErrorLocation{.file = dir}, "cannot list (" + error.message() + ")");
+  std::optional<CheckpointFound> found;
+  for (const std::string& name : names) {
+    const std::string stem = join_path(dir, name);
+    const std::optional<Pair> pair = newest_pair(stem);
+    if (!pair) continue;
+    const int64_t iteration = *pair_iteration(*pair);
+    // Ties (model_final and the last epoch's snapshot) go to the first name in order.
+    if (!found || iteration > found->iteration) found = CheckpointFound{stem, iteration};
+  }
+  return found;
 }
 
 Checkpoint load_checkpoint(const std::string& path) {

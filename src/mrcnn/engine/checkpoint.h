@@ -11,6 +11,7 @@
 #include <torch/nn/module.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -40,6 +41,15 @@ void save_checkpoint(const std::string& stem, torch::nn::Module& model,
                      const io::NamedTensors& state, const TrainerPosition& position);
 // The newest consistent pair of the checkpoint (after an interrupted save, the old one).
 Checkpoint load_checkpoint(const std::string& path);
+
+struct CheckpointFound {
+  std::string stem;  // e.g. output/x/last
+  int64_t iteration = 0;
+};
+// The checkpoint in `dir` that is furthest along (the newest consistent pair of each name;
+// best_model, a copy of a snapshot, is not a candidate); nothing when `dir` holds none. This is
+// where --auto_resume and an elastic restart continue from.
+std::optional<CheckpointFound> newest_checkpoint(const std::string& dir);
 
 // The model's parameters and buffers by name (a state dict).
 io::NamedTensors model_state(torch::nn::Module& model);

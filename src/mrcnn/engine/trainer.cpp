@@ -59,17 +59,26 @@ int64_t Trainer::total_iterations() const {
   return options_.max_iterations > 0 ? std::min(scheduled, options_.max_iterations) : scheduled;
 }
 
-void Trainer::resume(const std::string& path) {
+void Trainer::resume(const std::string& path, const std::string& reason) {
   const Checkpoint checkpoint = load_checkpoint(path);
   modeling::load_weights(*model_, checkpoint.weights, {}, checkpoint_stem(path));
   optimizer_.load_state(checkpoint.state);
   scaler_.load_state(checkpoint.state);
   position_ = checkpoint.position;
   forget_metrics_after(position_.iteration);
+  JsonObject line;
+  line.add("event", "resumed")
+      .add("iteration", position_.iteration)
+      .add("epoch", position_.epoch)
+      .add("batch", position_.batch)
+      .add("from", checkpoint_stem(path))
+      .add("reason", reason);
+  write_metrics(line);
   if (log() != nullptr) {
-    *log() << fmt::format("resumed from {}: epoch {}, batch {}, iteration {}\n",
-                          checkpoint_stem(path), position_.epoch, position_.batch,
-                          position_.iteration);
+    *log() << fmt::format(
+        "resumed from {} ({}): epoch {}, batch {}, iteration {}{}\n", checkpoint_stem(path), reason,
+        position_.epoch, position_.batch, position_.iteration,
+        position_.iteration >= total_iterations() ? "; nothing left to train" : "");
   }
 }
 

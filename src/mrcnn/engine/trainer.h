@@ -101,8 +101,9 @@ class Trainer {
 
   void add_hook(std::unique_ptr<TrainerHook> hook);
   // Restores weights, optimiser, scaler and position from a checkpoint written by this class;
-  // metrics.jsonl forgets the steps after that position (they are run again).
-  void resume(const std::string& checkpoint);
+  // metrics.jsonl forgets the steps after that position (they are run again) and records the
+  // resume and its reason ("-r", "--auto_resume", "torchrun restart 1").
+  void resume(const std::string& checkpoint, const std::string& reason = "-r");
   TrainSummary run();
 
   // For the hooks.
