@@ -205,6 +205,71 @@ TEST_F(ConfigFiles, DatasetClassComesFromTheTag) {
   EXPECT_NE(bad.find("did you mean 'COCODataSet'?"), std::string::npos) << bad;
 }
 
+TEST_F(ConfigFiles, ADatasetOrNmsClassMayBeNamedByANameKey) {
+  // PaddleDetection 2.6 on writes `name: COCODataSet` where 2.5 wrote the `!COCODataSet` tag.
+  const Config c = load_config(write("n.yml",
+                                     "TestDataset:\n"
+                                     "  name: ImageFolder\n"
+                                     "  anno_path: a.json\n"
+                                     "TrainDataset: {name: COCODataSet, dataset_dir: d}\n"
+                                     "BBoxPostProcess:\n"
+                                     "  nms: {name: MultiClassNMS, keep_top_k: 7}\n"));
+  EXPECT_EQ(c.test_dataset.type, "ImageFolder");
+  EXPECT_EQ(c.train_dataset.dataset_dir, "d");
+  EXPECT_EQ(c.bbox_post_process.nms.keep_top_k, 7);
+  const std::string both = error_of(
+      [&] { load_config(write("b.yml", "TestDataset: !COCODataSet {name: ImageFolder}\n")); });
+  EXPECT_NE(both.find("'TestDataset.name': names 'ImageFolder' but the tag says '!COCODataSet'"),
+            std::string::npos)
+      << both;
+  const std::string nms =
+      error_of([&] { load_config(write("m.yml", "BBoxPostProcess: {nms: {name: MatrixNMS}}\n")); });
+  EXPECT_NE(nms.find("'BBoxPostProcess.nms.name'"), std::string::npos) << nms;
+}
+
+TEST_F(ConfigFiles, ExportSettingsAreAcceptedAsTheyDescribeOurPredictionsOnly) {
+  const Config c = load_config(write("e.yml",
+                                     "export: {post_process: True, nms: True, "
+                                     "benchmark: False, fuse_conv_bn: False}\n"));
+  EXPECT_TRUE(c.export_settings.post_process);
+  for (const std::string key :
+       {"post_process=false", "nms=false", "benchmark=true", "fuse_conv_bn=true"}) {
+    const std::string message =
+        error_of([&] { load_config(write("f.yml", ""), {"export." + key}); });
+    EXPECT_NE(message.find("'export." + key.substr(0, key.find('=')) + "'"), std::string::npos)
+        << message;
+  }
+}
+
+TEST_F(ConfigFiles, PaddleDetectionSpellingsOfAnchorsPaddingAndResNetKeys) {
+  const Config c = load_config(write("a.yml",
+                                     "RPNHead:\n"
+                                     "  anchor_generator: {anchor_sizes: [32, 64]}\n"
+                                     "TrainReader: {batch_transforms: [PadBatch: "
+                                     "{pad_to_stride: -1}]}\n"
+                                     "ResNet: {variant: d, lr_mult_list: [0.05, 0.05, 0.1, "
+                                     "0.15], groups: 1, base_width: 64, dcn_v2_stages: [-1], "
+                                     "std_senet: false, norm_decay: 0.}\n"));
+  // A flat list is one entry all levels share.
+  EXPECT_EQ(c.rpn_head.anchor_generator.anchor_sizes, (std::vector<std::vector<double>>{{32, 64}}));
+  EXPECT_EQ(c.resnet.variant, "d");
+  EXPECT_EQ(c.resnet.lr_mult_list, (std::vector<double>{0.05, 0.05, 0.1, 0.15}));
+  const std::vector<std::pair<std::string, std::string>> unsupported = {
+      {"ResNet.groups=64", "ResNeXt"},
+      {"ResNet.base_width=4", "ResNeXt"},
+      {"ResNet.dcn_v2_stages=[1,2,3]", "deformable"},
+      {"ResNet.std_senet=true", "SENet"},
+      {"ResNet.lr_mult_list=[1,1]", "4 factors"},
+      {"BBoxHead.with_pool=true", "C4 model"},
+  };
+  for (const auto& [override_, words] : unsupported) {
+    const std::string message = error_of([&] { load_config(write("u.yml", ""), {override_}); });
+    EXPECT_NE(message.find("'" + override_.substr(0, override_.find('=')) + "'"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find(words), std::string::npos) << message;
+  }
+}
+
 TEST_F(ConfigFiles, ValidationNamesKeyAndSuggests) {
   const std::string message =
       error_of([&] { load_config(write("n.yml", ""), {"ResNet.norm_type=bx"}); });

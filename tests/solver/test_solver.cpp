@@ -66,6 +66,19 @@ TEST(SGD, MomentumAndDecayAsPyTorchAndPaddleDefineThem) {
     EXPECT_TRUE(at::equal(restored.state()[i].second, sgd.state()[i].second));
 }
 
+TEST(SGD, LearningRateFactorsScaleTheStepOfTheParametersTheyName) {
+  // PaddleDetection's per-parameter learning_rate: w -= lr * factor * v.
+  Tiny model;
+  SGD sgd(model, {.momentum = 0.9, .weight_decay = 0.0, .lr_factors = {{"conv.", 0.25}}});
+  const at::Tensor w0 = model.conv->weight.detach().clone();
+  const at::Tensor n0 = model.bn1->weight.detach().clone();
+  model.conv->weight.mutable_grad() = at::full_like(w0, 2.0);
+  model.bn1->weight.mutable_grad() = at::full_like(n0, 2.0);
+  sgd.step(0.1);
+  EXPECT_TRUE(at::allclose(model.conv->weight.detach(), w0 - 0.1 * 0.25 * 2.0, 1e-6, 1e-7));
+  EXPECT_TRUE(at::allclose(model.bn1->weight.detach(), n0 - 0.1 * 2.0, 1e-6, 1e-7));
+}
+
 TEST(SGD, ClipsTheGlobalGradientNorm) {
   Tiny model;
   SGD sgd(model, {.momentum = 0, .weight_decay = 0, .clip_grad_norm = 1.0});

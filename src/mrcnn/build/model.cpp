@@ -24,6 +24,8 @@ modeling::MaskRCNNOptions model_options(const config::Config& c) {
   o.resnet.gn_groups = c.resnet.gn_groups;
   o.resnet.base_channels = c.resnet.base_channels;
   o.resnet.stride_in_1x1 = c.resnet.variant == "a";
+  o.resnet.deep_stem = c.resnet.variant == "c" || c.resnet.variant == "d";
+  o.resnet.average_down = c.resnet.variant == "d";
   // PaddleDetection's freeze_at counts res2 as 0 and freezes the stem with it.
   o.resnet.frozen_stages = c.resnet.freeze_at < 0 ? -1 : c.resnet.freeze_at + 1;
 
@@ -31,6 +33,7 @@ modeling::MaskRCNNOptions model_options(const config::Config& c) {
   o.channels_last = c.channels_last;
   const auto& a = c.rpn_head.anchor_generator;
   o.anchor_sizes = a.anchor_sizes;
+  if (o.anchor_sizes.size() == 1) o.anchor_sizes.resize(a.strides.size(), a.anchor_sizes[0]);
   o.aspect_ratios = a.aspect_ratios;
   o.anchor_offset = a.offset;
   const auto& rpn_assign = c.rpn_head.rpn_target_assign;

@@ -1,5 +1,6 @@
 #include "mrcnn/build/readers.h"
 
+#include <algorithm>
 #include <variant>
 
 namespace mrcnn::build {
@@ -44,7 +45,7 @@ data::TransformOptions transform_options(const config::ReaderConfig& reader) {
   }
   o.pad_to_stride = 0;
   for (const auto& t : reader.batch_transforms) {
-    o.pad_to_stride = std::get<config::PadBatchOp>(t).pad_to_stride;
+    o.pad_to_stride = std::max<int64_t>(std::get<config::PadBatchOp>(t).pad_to_stride, 0);
   }
   return o;
 }

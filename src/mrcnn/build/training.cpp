@@ -1,5 +1,7 @@
 #include "mrcnn/build/training.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <variant>
 
@@ -52,9 +54,17 @@ solver::LrSchedule lr_schedule(const config::Config& c, int64_t batches_per_epoc
 solver::SGDOptions sgd_options(const config::Config& c) {
   const auto& b = c.optimizer_builder;
   // PaddleDetection's "SGD" optimiser is plain SGD; "Momentum" adds the momentum.
-  return {.momentum = b.optimizer.type == "SGD" ? 0.0 : b.optimizer.momentum,
-          .weight_decay = b.regularizer.factor,
-          .clip_grad_norm = b.clip_grad_by_norm};
+  solver::SGDOptions options{.momentum = b.optimizer.type == "SGD" ? 0.0 : b.optimizer.momentum,
+                             .weight_decay = b.regularizer.factor,
+                             .clip_grad_norm = b.clip_grad_by_norm};
+  // ResNet.lr_mult_list: res2..res5 are torchvision's layer1..layer4.
+  for (std::size_t stage = 0; stage < c.resnet.lr_mult_list.size(); ++stage) {
+    const double factor = c.resnet.lr_mult_list[stage];
+    if (factor != 1.0) {
+      options.lr_factors.emplace_back(fmt::format("backbone.body.layer{}.", stage + 1), factor);
+    }
+  }
+  return options;
 }
 
 }  // namespace mrcnn::build

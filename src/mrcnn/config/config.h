@@ -16,6 +16,23 @@
 
 namespace mrcnn::config {
 
+// runtime.yml's `export:` (PaddleDetection's tools/export_model.py). mrcnn has no export step:
+// its predictions (infer, eval, the C++ API) always come out post-processed, with NMS, from
+// unfused layers -- what these defaults describe -- so only they are accepted.
+struct ExportConfig {
+  bool post_process = true;
+  bool nms = true;
+  bool benchmark = false;
+  bool fuse_conv_bn = false;
+  template <class Self, class Visit>
+  static void fields(Self& s, Visit& v) {
+    v("post_process", s.post_process);
+    v("nms", s.nms);
+    v("benchmark", s.benchmark);
+    v("fuse_conv_bn", s.fuse_conv_bn);
+  }
+};
+
 struct Config {
   // Runtime (PaddleDetection's runtime.yml). GPU use is opt-in (`-o use_gpu=true`) so that the
   // same command runs on any machine; `--device` on the command line overrides all of these.
@@ -29,7 +46,8 @@ struct Config {
   int64_t snapshot_epoch = 1;
   bool print_flops = false;   // FLOP counting is not offered: only false is accepted
   bool print_params = false;  // train prints every parameter's name, shape and the totals
-  int64_t seed = 0;           // our extension: seeds weights init, sampling and augmentation
+  ExportConfig export_settings;
+  int64_t seed = 0;  // our extension: seeds weights init, sampling and augmentation
   // Our extensions for training: also checkpoint ("last") every this many iterations (0: off),
   // and the mixed-precision type of --amp (auto: float16 on CUDA, bfloat16 elsewhere).
   int64_t snapshot_iter = 0;
@@ -112,6 +130,7 @@ struct Config {
     v("snapshot_epoch", s.snapshot_epoch);
     v("print_flops", s.print_flops);
     v("print_params", s.print_params);
+    v("export", s.export_settings);
     v("seed", s.seed);
     v("snapshot_iter", s.snapshot_iter);
     v("amp_dtype", s.amp_dtype);

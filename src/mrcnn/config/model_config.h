@@ -30,9 +30,22 @@ struct MaskRCNNConfig {
 
 struct ResNetConfig {
   int64_t depth = 50;
-  // Where a bottleneck strides: 'b' on the 3x3 conv (torchvision, detectron2), 'a' on the
-  // first 1x1 conv (the original ResNet).
+  // PaddleDetection's variants: 'b' strides on a bottleneck's 3x3 conv (torchvision,
+  // detectron2), 'a' on its first 1x1 conv (the original ResNet); 'c' is b with a stem of three
+  // 3x3 convs, 'd' is c whose downsampling shortcuts average-pool before their 1x1 conv
+  // (ResNet-vd, "Bag of Tricks").
   std::string variant = "b";
+  // A learning-rate factor for each of res2..res5's parameters (PaddleDetection's ssld
+  // fine-tuning uses [0.05, 0.05, 0.1, 0.15]).
+  std::vector<double> lr_mult_list = {1.0, 1.0, 1.0, 1.0};
+  // Accepted at their PaddleDetection defaults only: ResNeXt (groups, base_width), deformable
+  // convolutions (dcn_v2_stages), SENet blocks (std_senet) and decay on norm layers
+  // (norm_decay) are not offered.
+  int64_t groups = 1;
+  int64_t base_width = 64;
+  std::vector<int64_t> dcn_v2_stages = {-1};
+  bool std_senet = false;
+  double norm_decay = 0.0;
   // bn | sync_bn | gn. sync_bn is bn whose batch statistics are averaged over the processes
   // of a data-parallel run (in one process it is bn; frozen, it has no statistics to share).
   std::string norm_type = "bn";
@@ -47,6 +60,12 @@ struct ResNetConfig {
   static void fields(Self& s, Visit& v) {
     v("depth", s.depth);
     v("variant", s.variant);
+    v("lr_mult_list", s.lr_mult_list);
+    v("groups", s.groups);
+    v("base_width", s.base_width);
+    v("dcn_v2_stages", s.dcn_v2_stages);
+    v("std_senet", s.std_senet);
+    v("norm_decay", s.norm_decay);
     v("norm_type", s.norm_type);
     v("freeze_norm", s.freeze_norm);
     v("freeze_at", s.freeze_at);
@@ -153,12 +172,14 @@ struct BBoxHeadConfig {
   RoIExtractorConfig roi_extractor;
   std::string bbox_assigner = "BBoxAssigner";
   std::vector<double> bbox_weight = {10.0, 10.0, 5.0, 5.0};
+  bool with_pool = false;  // the C4 model's Res5Head pooling: not offered (FPN models only)
   template <class Self, class Visit>
   static void fields(Self& s, Visit& v) {
     v("head", s.head);
     v("roi_extractor", s.roi_extractor);
     v("bbox_assigner", s.bbox_assigner);
     v("bbox_weight", s.bbox_weight);
+    v("with_pool", s.with_pool);
   }
 };
 
@@ -187,6 +208,8 @@ struct TwoFCHeadConfig {
 };
 
 struct MultiClassNMSConfig {
+  static constexpr bool kTypeFromTag = true;  // `nms: {name: MultiClassNMS, ...}`
+  std::string type = "MultiClassNMS";
   int64_t keep_top_k = 100;
   double score_threshold = 0.05;
   double nms_threshold = 0.5;

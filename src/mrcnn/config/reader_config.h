@@ -87,7 +87,7 @@ struct PermuteOp {
 
 struct PadBatchOp {
   static constexpr const char* kName = "PadBatch";
-  int64_t pad_to_stride = 32;
+  int64_t pad_to_stride = 32;  // <= 0 (PaddleDetection writes -1): to the batch's largest only
   template <class Self, class Visit>
   static void fields(Self& s, Visit& v) {
     v("pad_to_stride", s.pad_to_stride);

@@ -68,6 +68,29 @@ std::string explicit_tag(const YAML::Node& node) {
   return {};
 }
 
+std::string type_name(const Source& s, const YAML::Node& mapping, const std::string& path,
+                      const std::string& fallback) {
+  const std::string tag = explicit_tag(mapping);
+  const YAML::Node name = mapping["name"];
+  if (!name) return tag.empty() ? fallback : tag;
+  const std::string named = require_scalar(s, name, path + ".name", "a class name");
+  if (!tag.empty() && tag != named) {
+    fail(s, name, path + ".name", "names '" + named + "' but the tag says '!" + tag + "'");
+  }
+  return named;
+}
+
+void decode(const Source& s, const YAML::Node& n, const std::string& path,
+            std::vector<std::vector<double>>& out) {
+  if (n.IsSequence() && n.size() > 0 && n[0].IsScalar()) {
+    std::vector<double> shared;
+    decode(s, n, path, shared);
+    out = {shared};
+    return;
+  }
+  decode<std::vector<double>>(s, n, path, out);
+}
+
 void decode(const Source& s, const YAML::Node& n, const std::string& path, bool& out) {
   // YAML 1.1 booleans, as PyYAML (and so PaddleDetection) reads them.
   const std::string text = to_lower(require_scalar(s, n, path, "true or false"));

@@ -151,7 +151,7 @@ void check_reader(Problems& p, const std::string& key, const ReaderConfig& r, bo
   if (r.batch_transforms.size() > 1) p.add(key + ".batch_transforms", "at most one PadBatch");
   for (const auto& t : r.batch_transforms) {
     p.at_least<int64_t>(key + ".batch_transforms.PadBatch.pad_to_stride",
-                        std::get<PadBatchOp>(t).pad_to_stride, 0);
+                        std::get<PadBatchOp>(t).pad_to_stride, -1);
   }
   if (r.collate_batch) {
     p.add(key + ".collate_batch",
@@ -216,7 +216,20 @@ void check_model(Problems& p, const Config& c) {
   if (r.norm_type == "gn" && r.gn_groups > 0 && r.base_channels % r.gn_groups != 0)
     p.add("ResNet.gn_groups",
           "must divide ResNet.base_channels (" + std::to_string(r.base_channels) + ")");
-  p.one_of("ResNet.variant", r.variant, {"a", "b"});
+  p.one_of("ResNet.variant", r.variant, {"a", "b", "c", "d"});
+  if (r.lr_mult_list.size() != 4) p.add("ResNet.lr_mult_list", "needs 4 factors (res2..res5)");
+  for (double factor : r.lr_mult_list) {
+    if (!(factor >= 0)) p.add("ResNet.lr_mult_list", "factors must be >= 0");
+  }
+  if (r.groups != 1) p.add("ResNet.groups", "ResNeXt (groups > 1) is not offered; use 1");
+  if (r.base_width != 64) p.add("ResNet.base_width", "ResNeXt widths are not offered; use 64");
+  if (r.dcn_v2_stages != std::vector<int64_t>{-1}) {
+    p.add("ResNet.dcn_v2_stages", "deformable convolutions are not offered; use [-1]");
+  }
+  if (r.std_senet) p.add("ResNet.std_senet", "SENet blocks are not offered; use false");
+  if (r.norm_decay != 0) {
+    p.add("ResNet.norm_decay", "norm layers get no weight decay here; use 0");
+  }
   p.one_of("ResNet.norm_type", r.norm_type, {"bn", "sync_bn", "gn"});
   if (r.freeze_at < -1 || r.freeze_at > 3) p.add("ResNet.freeze_at", "must be within [-1, 3]");
   if (r.num_stages != 4) p.add("ResNet.num_stages", "only 4 stages (res2..res5) are supported");
@@ -230,11 +243,12 @@ void check_model(Problems& p, const Config& c) {
     p.add("FPN.extra_stage", "the recipe uses exactly one extra level (P6)");
 
   const auto& a = c.rpn_head.anchor_generator;
-  if (a.anchor_sizes.size() != a.strides.size()) {
-    p.add("RPNHead.anchor_generator", "anchor_sizes and strides need one entry per level");
+  if (a.anchor_sizes.size() != a.strides.size() && a.anchor_sizes.size() != 1) {
+    p.add("RPNHead.anchor_generator",
+          "anchor_sizes needs one entry per level of strides, or one that all levels share");
   }
-  if (a.anchor_sizes.size() != 5) {
-    p.add("RPNHead.anchor_generator.anchor_sizes", "needs 5 levels (P2..P6)");
+  if (a.strides.size() != 5) {
+    p.add("RPNHead.anchor_generator.strides", "needs 5 levels (P2..P6)");
   }
   for (double ratio : a.aspect_ratios) p.positive("RPNHead.anchor_generator.aspect_ratios", ratio);
   for (const auto& level : a.anchor_sizes) {
@@ -274,6 +288,11 @@ void check_model(Problems& p, const Config& c) {
     p.at_least<int64_t>(key + ".sampling_ratio", extractor.sampling_ratio, 0);
   }
   p.one_of("BBoxHead.head", c.bbox_head.head, {"TwoFCHead"});
+  if (c.bbox_head.with_pool) {
+    p.add("BBoxHead.with_pool",
+          "the C4 model (Res5Head on res4) is not offered; use an FPN config "
+          "(mask_rcnn_r50_fpn_*)");
+  }
   p.one_of("BBoxHead.bbox_assigner", c.bbox_head.bbox_assigner, {"BBoxAssigner"});
   if (c.bbox_head.bbox_weight.size() != 4) p.add("BBoxHead.bbox_weight", "needs 4 values");
   for (double w : c.bbox_head.bbox_weight) p.positive("BBoxHead.bbox_weight", w);
@@ -287,6 +306,7 @@ void check_model(Problems& p, const Config& c) {
   p.at_least<int64_t>("TwoFCHead.out_channel", c.two_fc_head.out_channel, 1);
 
   p.one_of("BBoxPostProcess.decode", c.bbox_post_process.decode, {"RCNNBox"});
+  p.one_of("BBoxPostProcess.nms.name", c.bbox_post_process.nms.type, {"MultiClassNMS"});
   p.at_least<int64_t>("BBoxPostProcess.nms.keep_top_k", c.bbox_post_process.nms.keep_top_k, 1);
   p.in_unit_interval("BBoxPostProcess.nms.score_threshold",
                      c.bbox_post_process.nms.score_threshold);
@@ -326,6 +346,15 @@ void validate(const Config& c) {
   if (c.save_dir.empty()) p.add("save_dir", "must not be empty");
 
   if (c.print_flops) p.add("print_flops", "FLOP counting is not offered; use false");
+  const char* always =
+      "mrcnn's predictions always come post-processed, with NMS, from unfused "
+      "layers; this key only accepts";
+  if (!c.export_settings.post_process) p.add("export.post_process", std::string(always) + " true");
+  if (!c.export_settings.nms) p.add("export.nms", std::string(always) + " true");
+  if (c.export_settings.benchmark) p.add("export.benchmark", std::string(always) + " false");
+  if (c.export_settings.fuse_conv_bn) {
+    p.add("export.fuse_conv_bn", std::string(always) + " false");
+  }
 
   check_dataset(p, "TrainDataset", c.train_dataset, true);
   check_dataset(p, "EvalDataset", c.eval_dataset, false);

@@ -37,6 +37,10 @@ void decode(const Source& s, const YAML::Node& n, const std::string& path, bool&
 void decode(const Source& s, const YAML::Node& n, const std::string& path, int64_t& out);
 void decode(const Source& s, const YAML::Node& n, const std::string& path, double& out);
 void decode(const Source& s, const YAML::Node& n, const std::string& path, std::string& out);
+// Anchor sizes per level ([[32], [64], ...]); a flat list ([32, 64, ...]) is one entry that
+// every level shares, as PaddleDetection's AnchorGenerator broadcasts it.
+void decode(const Source& s, const YAML::Node& n, const std::string& path,
+            std::vector<std::vector<double>>& out);
 
 void emit(YAML::Emitter& out, bool value);
 void emit(YAML::Emitter& out, int64_t value);
@@ -81,6 +85,13 @@ std::vector<std::string> keys_of() {
 // yaml-cpp the first).
 void check_unique_keys(const Source& source, const YAML::Node& mapping, const std::string& path);
 
+// The class a typed mapping names, in either of PaddleDetection's spellings: a tag
+// (`TrainDataset: !COCODataSet {...}`, releases up to 2.5) or a `name` key
+// (`TrainDataset: {name: COCODataSet, ...}`, 2.6 on); `fallback` when it names none. Both
+// present and different is an error.
+std::string type_name(const Source& source, const YAML::Node& mapping, const std::string& path,
+                      const std::string& fallback);
+
 [[noreturn]] void fail_unknown_key(const Source& source, const YAML::Node& key_node,
                                    const std::string& parent_path, const std::string& key,
                                    const std::vector<std::string>& valid);
@@ -97,13 +108,14 @@ template <ConfigStruct T>
 void decode(const Source& s, const YAML::Node& n, const std::string& path, T& out) {
   if (n.IsNull()) return;  // `Decode: {}` and `Key:` with nothing after it keep the defaults
   if (!n.IsMap()) fail(s, n, path, "expected a mapping of keys to values");
-  if constexpr (TypedFromTag<T>) {
-    if (std::string tag = explicit_tag(n); !tag.empty()) out.type = tag;
-  }
+  if constexpr (TypedFromTag<T>) out.type = type_name(s, n, path, out.type);
   const std::vector<std::string> valid = keys_of<T>();
   check_unique_keys(s, n, path);
   for (const auto& entry : n) {
     const std::string key = entry.first.Scalar();
+    if constexpr (TypedFromTag<T>) {
+      if (key == "name") continue;  // the type, read above
+    }
     if (std::find(valid.begin(), valid.end(), key) == valid.end()) {
       fail_unknown_key(s, entry.first, path, key, valid);
     }

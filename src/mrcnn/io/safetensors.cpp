@@ -232,6 +232,13 @@ Metadata load_safetensors_metadata(const std::string& path) {
 }
 
 NamedTensors load_weights_file(const std::string& path) {
+  if (path.starts_with("http://") || path.starts_with("https://")) {
+    // PaddleDetection's configs name their ImageNet backbones by URL.
+    throw Error(ErrorLocation{.file = path},
+                "weights given by URL: downloading is not offered in this version; fetch the "
+                "file and give its path, or set pretrain_weights empty to start from random "
+                "weights");
+  }
   const std::vector<uint8_t> bytes = read_file_bytes(path);
   if (bytes.empty()) throw Error(ErrorLocation{.file = path}, "empty weights file");
   // safetensors: a length, then the JSON header's '{'. torch.save: a zip ("PK") or a pickle.

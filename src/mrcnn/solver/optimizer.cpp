@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "mrcnn/common/error.h"
@@ -23,6 +24,14 @@ SGD::SGD(torch::nn::Module& model, SGDOptions options) : options_(options) {
     names_.push_back(item.key());
     parameters_.push_back(item.value());
     decay_.push_back(!is_norm_parameter(item.key(), item.value()));
+    double factor = 1.0;
+    for (const auto& [prefix, f] : options_.lr_factors) {
+      if (item.key().starts_with(prefix)) {
+        factor = f;
+        break;
+      }
+    }
+    lr_factor_.push_back(factor);
   }
   momentum_.resize(parameters_.size());
 }
@@ -90,7 +99,25 @@ void SGD::step(double lr) {
       at::_foreach_add_(buffers, updates);
     }
   }
-  at::_foreach_add_(params, d, -lr);
+  // w -= lr * factor * v, one list per distinct factor (one list in the usual case).
+  std::vector<double> factors;
+  for (std::size_t i : index) {
+    if (std::find(factors.begin(), factors.end(), lr_factor_[i]) == factors.end())
+      factors.push_back(lr_factor_[i]);
+  }
+  if (factors.size() == 1) {
+    at::_foreach_add_(params, d, -lr * factors[0]);
+    return;
+  }
+  for (double factor : factors) {
+    std::vector<at::Tensor> group_params, group_updates;
+    for (std::size_t k = 0; k < index.size(); ++k) {
+      if (lr_factor_[index[k]] != factor) continue;
+      group_params.push_back(params[k]);
+      group_updates.push_back(d[k]);
+    }
+    at::_foreach_add_(group_params, group_updates, -lr * factor);
+  }
 }
 
 io::NamedTensors SGD::state() const {

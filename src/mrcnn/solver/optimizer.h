@@ -7,6 +7,7 @@
 #include <torch/nn/module.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mrcnn/io/tensor_dict.h"
@@ -17,6 +18,9 @@ struct SGDOptions {
   double momentum = 0.9;
   double weight_decay = 1e-4;
   double clip_grad_norm = 0;  // > 0: gradients rescaled so their global L2 norm is at most this
+  // Parameters whose names start with a prefix step at lr times its factor (the first prefix
+  // that matches; PaddleDetection's per-parameter learning_rate, e.g. ResNet.lr_mult_list).
+  std::vector<std::pair<std::string, double>> lr_factors;
 };
 
 class SGD {
@@ -41,6 +45,7 @@ class SGD {
   std::vector<std::string> names_;
   std::vector<at::Tensor> parameters_;
   std::vector<bool> decay_;
+  std::vector<double> lr_factor_;
   std::vector<at::Tensor> momentum_;  // undefined until the first step
 };
 

@@ -44,10 +44,17 @@ torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, 
 }
 
 // The shortcut's projection when a block changes shape: 1x1 conv + norm ("downsample.0/1").
+// With average_down, a striding one pools first (in forward) and its conv keeps stride 1.
 torch::nn::Sequential projection(int64_t in, int64_t out, int64_t stride, const ResNetOptions& o) {
-  torch::nn::Sequential sequential(conv(in, out, 1, stride, 0));
+  torch::nn::Sequential sequential(conv(in, out, 1, o.average_down ? 1 : stride, 0));
   sequential->push_back(make_norm(o, out));
   return sequential;
+}
+
+// Variant d's shortcut pooling: 2x2 windows, stride 2, a last partial window averaging only
+// the pixels it covers (Paddle's AvgPool2D with ceil_mode and exclusive counting).
+at::Tensor pool_for_shortcut(const at::Tensor& x) {
+  return F::avg_pool2d(x, F::AvgPool2dFuncOptions(2).stride(2).ceil_mode(true));
 }
 
 }  // namespace
@@ -68,6 +75,7 @@ BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t width, int64_t strid
   register_module("bn3", bn3.ptr());
   if (with_downsample) {
     downsample = register_module("downsample", projection(in_channels, out_channels, stride, o));
+    pool_shortcut_ = o.average_down && stride > 1;
   }
 }
 
@@ -75,7 +83,8 @@ at::Tensor BottleneckImpl::forward(const at::Tensor& x) {
   at::Tensor out = torch::relu(bn1.forward(conv1(x)));
   out = torch::relu(bn2.forward(conv2(out)));
   out = bn3.forward(conv3(out));
-  const at::Tensor identity = downsample ? downsample->forward(x) : x;
+  const at::Tensor identity =
+      downsample ? downsample->forward(pool_shortcut_ ? pool_for_shortcut(x) : x) : x;
   return torch::relu(out + identity);
 }
 
@@ -89,13 +98,15 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t width, int64_t strid
   register_module("bn2", bn2.ptr());
   if (with_downsample) {
     downsample = register_module("downsample", projection(in_channels, width, stride, o));
+    pool_shortcut_ = o.average_down && stride > 1;
   }
 }
 
 at::Tensor BasicBlockImpl::forward(const at::Tensor& x) {
   at::Tensor out = torch::relu(bn1.forward(conv1(x)));
   out = bn2.forward(conv2(out));
-  const at::Tensor identity = downsample ? downsample->forward(x) : x;
+  const at::Tensor identity =
+      downsample ? downsample->forward(pool_shortcut_ ? pool_for_shortcut(x) : x) : x;
   return torch::relu(out + identity);
 }
 
@@ -135,9 +146,20 @@ ResNetImpl::ResNetImpl(const ResNetOptions& o) : options_(o) {
   const Layout layout = layout_of(o.depth);
   TORCH_CHECK(o.base_channels > 0, "ResNet base channels must be positive");
   const int64_t stem = o.base_channels;
-  conv1 = register_module("conv1", conv(3, stem, 7, 2, 3));
-  bn1 = make_norm(o, stem);
-  register_module("bn1", bn1.ptr());
+  auto add_stem = [&](const std::string& suffix, int64_t in, int64_t out, int64_t kernel,
+                      int64_t stride) {
+    stem_convs_.push_back(
+        register_module("conv1" + suffix, conv(in, out, kernel, stride, (kernel - 1) / 2)));
+    stem_norms_.push_back(make_norm(o, out));
+    register_module("bn1" + suffix, stem_norms_.back().ptr());
+  };
+  if (o.deep_stem) {
+    add_stem("_1", 3, stem / 2, 3, 2);
+    add_stem("_2", stem / 2, stem / 2, 3, 1);
+    add_stem("_3", stem / 2, stem, 3, 1);
+  } else {
+    add_stem("", 3, stem, 7, 2);
+  }
   int64_t in_channels = stem;
   torch::nn::Sequential* layers[4] = {&layer1, &layer2, &layer3, &layer4};
   for (int stage = 0; stage < 4; ++stage) {
@@ -165,8 +187,8 @@ void ResNetImpl::freeze() {
     for (auto& p : m.parameters()) p.requires_grad_(false);
   };
   if (options_.frozen_stages >= 0) {
-    freeze_module(*conv1);
-    freeze_module(*bn1.ptr());
+    for (auto& c : stem_convs_) freeze_module(*c);
+    for (auto& n : stem_norms_) freeze_module(*n.ptr());
   }
   torch::nn::Sequential layers[4] = {layer1, layer2, layer3, layer4};
   for (int64_t stage = 0; stage < std::min<int64_t>(options_.frozen_stages, 4); ++stage)
@@ -174,7 +196,10 @@ void ResNetImpl::freeze() {
 }
 
 std::vector<at::Tensor> ResNetImpl::forward(const at::Tensor& x) {
-  at::Tensor y = torch::relu(bn1.forward(conv1(x)));
+  at::Tensor y = x;
+  for (std::size_t k = 0; k < stem_convs_.size(); ++k) {
+    y = torch::relu(stem_norms_[k].forward(stem_convs_[k](y)));
+  }
   y = F::max_pool2d(y, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
   std::vector<at::Tensor> out;
   for (auto* layer : {&layer1, &layer2, &layer3, &layer4}) {

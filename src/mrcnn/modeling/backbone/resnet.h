@@ -2,6 +2,10 @@
 // (C2..C5, strides 4..32). Bottlenecks stride on the 3x3 conv ("v1.5", PaddleDetection's
 // variant b) or on the first 1x1 conv (the original ResNet, variant a). Submodule names are
 // torchvision's, so `backbone.body.*` checkpoint keys load as they are.
+// PaddleDetection's variants c and d ("Bag of Tricks", He et al. 2019) replace the 7x7 stem
+// by three 3x3 convs (conv1_1..conv1_3, with bn1_1..bn1_3), and d average-pools (2x2, stride
+// 2) before a downsampling shortcut's 1x1 conv, which then has stride 1, so the shortcut sees
+// every input pixel.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -41,6 +45,8 @@ struct ResNetOptions {
   // smaller for quick models trained from scratch).
   int64_t base_channels = 64;
   bool stride_in_1x1 = false;  // variant a: bottlenecks stride on their first 1x1 conv
+  bool deep_stem = false;      // variants c, d: three 3x3 convs instead of one 7x7
+  bool average_down = false;   // variant d: downsampling shortcuts average-pool first
   bool operator==(const ResNetOptions&) const = default;
 };
 
@@ -58,6 +64,7 @@ class BasicBlockImpl : public torch::nn::Module {
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::AnyModule bn1, bn2;
   torch::nn::Sequential downsample{nullptr};
+  bool pool_shortcut_ = false;
 };
 TORCH_MODULE(BasicBlock);
 
@@ -71,6 +78,7 @@ class BottleneckImpl : public torch::nn::Module {
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   torch::nn::AnyModule bn1, bn2, bn3;
   torch::nn::Sequential downsample{nullptr};
+  bool pool_shortcut_ = false;
 };
 TORCH_MODULE(Bottleneck);
 
@@ -87,8 +95,9 @@ class ResNetImpl : public torch::nn::Module {
 
  private:
   ResNetOptions options_;
-  torch::nn::Conv2d conv1{nullptr};
-  torch::nn::AnyModule bn1;
+  // The stem: conv1/bn1, or with deep_stem conv1_1..3/bn1_1..3.
+  std::vector<torch::nn::Conv2d> stem_convs_;
+  std::vector<torch::nn::AnyModule> stem_norms_;
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
 };
 TORCH_MODULE(ResNet);
