@@ -4,7 +4,6 @@ evaluation equal to single-process evaluation."""
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,30 +13,17 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
+from launching import free_port, make_shapes, overrides
+
 MRCNN = os.environ.get("MRCNN_BIN", "build/bin/mrcnn")
 SOURCE = Path(os.environ.get("MRCNN_SOURCE_DIR", "."))
 TINY = str(SOURCE / "tests/cli/configs/tiny_shapes.yml")
 TORCHRUN = str(Path(sys.executable).parent / "torchrun")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def shapes(tmp_path_factory):
-    out = tmp_path_factory.mktemp("shapes")
-    made = subprocess.run([MRCNN, "make-shapes", "--out", str(out), "--train", "16", "--val", "6",
-                           "--size", "128x128", "--seed", "2"], capture_output=True, text=True)
-    assert made.returncode == 0, made.stderr
-    return out
-
-
-def overrides(shapes, save_dir, *extra):
-    return ["-o", f"TrainDataset.dataset_dir={shapes}", f"EvalDataset.dataset_dir={shapes}",
-            f"save_dir={save_dir}", "worker_num=1", *extra]
+    return make_shapes(MRCNN, tmp_path_factory.mktemp("shapes"), train=16, val=6, seed=2)
 
 
 def environment_launch(args, world, port, extra_env=None):

@@ -4,18 +4,17 @@ data is bad stopping every rank with its message instead of wasting restarts."""
 import json
 import os
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from safetensors.numpy import load_file
+
+from launching import free_port, make_shapes, overrides
 
 MRCNN = os.environ.get("MRCNN_BIN", "build/bin/mrcnn")
 SOURCE = Path(os.environ.get("MRCNN_SOURCE_DIR", "."))
@@ -25,24 +24,9 @@ PRELOAD = os.environ.get("MRCNN_KILL_AT_STEP_LIB", "build/tests/libkill_at_step.
 ENV = dict(os.environ, OMP_NUM_THREADS="1")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def shapes(tmp_path_factory):
-    out = tmp_path_factory.mktemp("shapes")
-    made = subprocess.run([MRCNN, "make-shapes", "--out", str(out), "--train", "16", "--val", "4",
-                           "--size", "128x128", "--seed", "3"], capture_output=True, text=True)
-    assert made.returncode == 0, made.stderr
-    return out
-
-
-def overrides(shapes, save_dir, *extra):
-    return ["-o", f"TrainDataset.dataset_dir={shapes}", f"EvalDataset.dataset_dir={shapes}",
-            f"save_dir={save_dir}", "worker_num=1", *extra]
+    return make_shapes(MRCNN, tmp_path_factory.mktemp("shapes"), train=16, val=4, seed=3)
 
 
 def train_args(shapes, save_dir, iters, *extra):
