@@ -61,8 +61,19 @@ cat >"$out/corpus_json/results.json" <<'JSON'
 JSON
 printf '\x05\x07'"04200000<" >"$out/corpus_rle/square"
 printf '\x01\x01'"1130" >"$out/corpus_rle/small"
-# Small state dicts in both formats torch.save writes.
+# Small state dicts in both formats torch.save writes, and as paddle.save writes them.
 mkdir -p "$out/corpus_pth"
+if [[ ! -f $out/corpus_pth/paddle4.pdparams ]]; then
+  .venv/bin/python - "$out/corpus_pth" <<'PY'
+import pickle, sys
+import numpy as np
+state = {"conv.weight": np.arange(6, dtype=np.float32).reshape(2, 3), "norm._mean": np.ones(2, np.float16),
+         "ids": np.arange(3), "f": np.asfortranarray(np.ones((2, 2))), "StructuredToParameterName@@": {"a": "b"}}
+for protocol in (2, 4):
+    with open(f"{sys.argv[1]}/paddle{protocol}.pdparams", "wb") as f:
+        pickle.dump(state, f, protocol=protocol)
+PY
+fi
 if [[ ! -f $out/corpus_pth/zip.pth ]]; then
   .venv/bin/python - "$out/corpus_pth" <<'PY'
 import collections, sys, torch

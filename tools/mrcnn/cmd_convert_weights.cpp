@@ -1,5 +1,6 @@
-// `mrcnn convert-weights IN OUT.safetensors`: a torch.save state dict (or safetensors file)
-// into our weights format, keys renamed to current torchvision names.
+// `mrcnn convert-weights IN OUT.safetensors`: a torch.save state dict, a paddle.save
+// .pdparams or a safetensors file into our weights format, torchvision's old key names renamed
+// to current ones (Paddle's names are kept as they are).
 #include <iostream>
 #include <memory>
 
@@ -10,11 +11,14 @@
 namespace mrcnn::cli {
 
 void add_convert_weights_command(CLI::App& app, int& exit_code) {
-  auto* command =
-      app.add_subcommand("convert-weights", "Convert a PyTorch state dict to safetensors");
+  auto* command = app.add_subcommand(
+      "convert-weights", "Convert a PyTorch state dict or Paddle .pdparams to safetensors");
   auto input = std::make_shared<std::string>();
   auto output = std::make_shared<std::string>();
-  command->add_option("input", *input, "a torch.save(model.state_dict()) file")->required();
+  command
+      ->add_option("input", *input,
+                   "a torch.save(model.state_dict()) or paddle.save(layer.state_dict()) file")
+      ->required();
   command->add_option("output", *output, "the .safetensors file to write")->required();
   command->callback([&exit_code, input, output] {
     io::NamedTensors tensors = io::load_weights_file(*input);

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <caffe2/serialize/inline_container.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -31,6 +32,8 @@ struct PyObj {
     kGlobal,
     kTensor,
     kStorage,
+    kArray,  // a numpy array: a tensor once BUILD has given it its state
+    kDtype,  // a numpy dtype: its code ("f4") in s, its byte order in i
     kMark
   };
   Kind kind = Kind::kNone;
@@ -205,9 +208,100 @@ PyObj* Unpickler::persistent_load(const PyObj* pid) {
   return o;
 }
 
+// The bytes a str of code points < 256 stands for (Python's str.encode("latin1")).
+std::string latin1_from_utf8(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const auto c = static_cast<uint8_t>(text[k]);
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+    } else if ((c == 0xc2 || c == 0xc3) && k + 1 < text.size()) {
+      out.push_back(
+          static_cast<char>(((c & 0x03) << 6) | (static_cast<uint8_t>(text[++k]) & 0x3f)));
+    } else {
+      throw Error("malformed latin-1 data in checkpoint");
+    }
+  }
+  return out;
+}
+
+// numpy dtype codes as numpy pickles them ("f4"), and the tensor types they read into.
+at::ScalarType numpy_dtype(const std::string& code) {
+  static const std::map<std::string, at::ScalarType> kTypes = {
+      {"f4", at::kFloat}, {"f8", at::kDouble}, {"f2", at::kHalf},
+      {"i8", at::kLong},  {"i4", at::kInt},    {"i2", at::kShort},
+      {"i1", at::kChar},  {"u1", at::kByte},   {"b1", at::kBool}};
+  const auto it = kTypes.find(code);
+  if (it == kTypes.end()) throw Error("unsupported numpy dtype '" + code + "'");
+  return it->second;
+}
+
+// A numpy array's state, (version, shape, dtype, is_fortran, raw bytes), as its tensor.
+at::Tensor array_from_state(const PyObj* state) {
+  const auto& s = tuple_items(state, "an array's state");
+  if (s.size() != 5 || s[2]->kind != PyObj::Kind::kDtype || s[4]->kind != PyObj::Kind::kString)
+    throw Error("malformed numpy array in checkpoint");
+  const at::ScalarType dtype = numpy_dtype(s[2]->s);
+  if (s[2]->i == '>') throw Error("big-endian numpy arrays are not supported");
+  std::vector<int64_t> shape;
+  int64_t numel = 1;
+  bool overflow = false;
+  for (const PyObj* v : tuple_items(s[1], "an array's shape")) {
+    const int64_t n = integer(v, "an array size");
+    if (n < 0) throw Error("malformed numpy array in checkpoint: negative size");
+    overflow |= __builtin_mul_overflow(numel, n, &numel);
+    shape.push_back(n);
+  }
+  const std::string& raw = s[4]->s;
+  int64_t bytes = 0;
+  overflow |= __builtin_mul_overflow(numel, int64_t(at::elementSize(dtype)), &bytes);
+  if (overflow || bytes != static_cast<int64_t>(raw.size()))
+    throw Error("malformed numpy array in checkpoint: its data does not match its shape");
+  // Fortran order holds the reversed shape in C order.
+  const bool fortran = integer(s[3], "an array's order") != 0;
+  std::vector<int64_t> stored = shape;
+  if (fortran) std::reverse(stored.begin(), stored.end());
+  at::Tensor t = at::empty(stored, at::TensorOptions().dtype(dtype));
+  if (bytes > 0) std::memcpy(t.data_ptr(), raw.data(), raw.size());
+  if (fortran) {
+    std::vector<int64_t> order(shape.size());
+    for (std::size_t d = 0; d < order.size(); ++d) order[d] = int64_t(order.size() - 1 - d);
+    t = t.permute(order).contiguous();
+  }
+  return t;
+}
+
 PyObj* Unpickler::reduce(const PyObj* callable, const PyObj* args) {
   const std::string& name = callable->s;
   if (name == "collections.OrderedDict") return make(PyObj::Kind::kDict);
+  // Paddle's .pdparams: numpy arrays (numpy 1 and 2 spell the module differently).
+  if (name == "numpy.core.multiarray._reconstruct" || name == "numpy._core.multiarray._reconstruct")
+    return make(PyObj::Kind::kArray);
+  if (name == "_codecs.encode") {
+    // Protocol 2 has no bytes type: numpy writes its raw data as a str of code points < 256,
+    // to be encoded as latin-1.
+    const auto& a = tuple_items(args, "encode arguments");
+    if (a.size() != 2 || a[0]->kind != PyObj::Kind::kString || a[1]->s != "latin1")
+      throw Error("unsupported _codecs.encode in checkpoint");
+    PyObj* o = make(PyObj::Kind::kString);
+    o->s = latin1_from_utf8(a[0]->s);
+    return o;
+  }
+  if (name == "__builtin__.bytes" || name == "builtins.bytes") {
+    // Protocol 2's b"": bytes() (a protocol-2 pickle writes no other bytes this way here).
+    if (!tuple_items(args, "bytes arguments").empty())
+      throw Error("unsupported bytes(...) in checkpoint");
+    return make(PyObj::Kind::kString);
+  }
+  if (name == "numpy.dtype") {
+    const auto& a = tuple_items(args, "dtype arguments");
+    if (a.empty() || a[0]->kind != PyObj::Kind::kString) throw Error("malformed numpy dtype");
+    PyObj* o = make(PyObj::Kind::kDtype);
+    o->s = a[0]->s;
+    o->i = '<';
+    return o;
+  }
   if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
     // (storage, storage_offset, size, stride, ...)
     const auto& a = tuple_items(args, "tensor arguments");
@@ -404,10 +498,28 @@ const PyObj* Unpickler::load() {
         stack_.push_back(reduce(callable, args));
         break;
       }
-      case 'b':
-        pop();
-        top();
-        break;  // BUILD: object state (a state dict's _metadata) is not needed
+      case 'b': {  // BUILD: numpy arrays and dtypes take their state; others' is not needed
+        const PyObj* state = pop();
+        PyObj* target = top();
+        if (target->kind == K::kArray) {
+          if (target->tensor.defined()) throw Error("malformed pickle: an array built twice");
+          target->tensor = array_from_state(state);
+        } else if (target->kind == K::kDtype) {
+          const auto& items = tuple_items(state, "a dtype's state");
+          if (items.size() > 1 && items[1]->kind == K::kString && items[1]->s.size() == 1)
+            target->i = items[1]->s[0];
+        }
+        break;
+      }
+      case 'C':  // SHORT_BINBYTES
+        push_string(bytes(byte()));
+        break;
+      case 'B':  // BINBYTES
+        push_string(bytes(read<uint32_t>()));
+        break;
+      case 0x8e:  // BINBYTES8
+        push_string(bytes(read<uint64_t>()));
+        break;
       case 'Q':
         stack_.push_back(persistent_load(pop()));
         break;  // BINPERSID
@@ -434,8 +546,12 @@ NamedTensors collect(const PyObj* root, int wrappers = 0) {
   }
   NamedTensors out;
   for (const auto& [key, value] : root->dict) {
-    if (key->kind == PyObj::Kind::kString && value->kind == PyObj::Kind::kTensor)
-      out.emplace_back(key->s, value->tensor);
+    if (key->kind != PyObj::Kind::kString) continue;
+    const PyObj* v = value;
+    // Paddle pickles a tensor outside a state dict as (its name, its array).
+    if (v->kind == PyObj::Kind::kTuple && v->items.size() == 2) v = v->items[1];
+    if ((v->kind == PyObj::Kind::kTensor || v->kind == PyObj::Kind::kArray) && v->tensor.defined())
+      out.emplace_back(key->s, v->tensor);
   }
   if (out.empty()) throw Error("the checkpoint holds no tensors");
   return out;
@@ -533,6 +649,15 @@ NamedTensors parse_torch_state_dict(std::span<const uint8_t> bytes, const std::s
   try {
     if (bytes.size() >= 4 && std::memcmp(bytes.data(), "PK\x03\x04", 4) == 0)
       return parse_zip(bytes);
+    {
+      // paddle.save: one pickle of a dict whose arrays carry their data inline. The legacy
+      // PyTorch format starts with a pickled number instead.
+      Unpickler first(bytes, [](const std::string&, at::ScalarType, int64_t) -> at::Tensor {
+        throw Error("unexpected storage");
+      });
+      const PyObj* root = first.load();
+      if (root->kind == PyObj::Kind::kDict) return collect(root);
+    }
     return parse_legacy(bytes);
   } catch (const Error& e) {
     throw Error(ErrorLocation{.file = name}, "cannot read checkpoint: " + e.message());

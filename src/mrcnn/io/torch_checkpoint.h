@@ -4,7 +4,9 @@
 // archive's pickle is read here with a small unpickler that knows the opcodes a state dict
 // uses (protocols 2-4), and the tensor storages come from the zip archive. Older checkpoints
 // (before PyTorch 1.6, not zip archives) are read too: a sequence of pickles followed by the
-// raw storages.
+// raw storages. So are Paddle's `.pdparams` (`paddle.save(layer.state_dict(), path)`): one
+// pickle of a dict of numpy arrays, their data inline; entries that are no arrays (Paddle's
+// "StructuredToParameterName@@" table) are left out.
 #pragma once
 
 #include <cstdint>
