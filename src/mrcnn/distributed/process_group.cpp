@@ -183,17 +183,7 @@ class C10dGroup final : public ProcessGroup {
       // With this rank's connections closed, the others' next collective fails at once, and
       // they find the message.
       backend_.reset();
-      std::vector<int64_t> waiting;
-      for (int64_t r = 0; r < launch_.world_size; ++r) {
-        if (r != launch_.rank) waiting.push_back(r);
-      }
-      const auto deadline = std::chrono::steady_clock::now() + kFailureWait;
-      while (!waiting.empty() && std::chrono::steady_clock::now() < deadline) {
-        std::erase_if(waiting, [&](int64_t r) {
-          return store_->check({kFailureSeenKey + std::to_string(r)});
-        });
-        if (!waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
+      ranks_without_key(kFailureSeenKey, kFailureWait);
       // Everyone has read it: all leave together, so that a launcher that stops the rest when
       // one exits finds them with the message already printed.
       store_->set(kFailureReleasedKey, std::vector<uint8_t>{1});
@@ -279,6 +269,23 @@ class C10dGroup final : public ProcessGroup {
     return message;
   }
 
+  // The other ranks that have not set `prefix + <their rank>` within `timeout` (each rank
+  // checks in under such a key when something fails).
+  std::vector<int64_t> ranks_without_key(const std::string& prefix,
+                                         std::chrono::milliseconds timeout) {
+    std::vector<int64_t> waiting;
+    for (int64_t r = 0; r < launch_.world_size; ++r) {
+      if (r != launch_.rank) waiting.push_back(r);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!waiting.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::erase_if(waiting,
+                    [&](int64_t r) { return store_->check({prefix + std::to_string(r)}); });
+      if (!waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return waiting;
+  }
+
   // Which ranks are gone: after a failed collective every surviving rank checks in under a
   // key of its last step; those that do not within a few seconds have died or hang.
   std::string silent_ranks() {
@@ -287,20 +294,7 @@ class C10dGroup final : public ProcessGroup {
       store_->setTimeout(std::chrono::seconds(5));
       const std::string prefix = "mrcnn/alive/" + std::to_string(step_) + "/";
       store_->set(prefix + std::to_string(launch_.rank), std::vector<uint8_t>{1});
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-      std::vector<int64_t> waiting;
-      for (int64_t r = 0; r < launch_.world_size; ++r) {
-        if (r != launch_.rank) waiting.push_back(r);
-      }
-      while (!waiting.empty() && std::chrono::steady_clock::now() < deadline) {
-        std::vector<int64_t> still;
-        for (int64_t r : waiting) {
-          if (!store_->check({prefix + std::to_string(r)})) still.push_back(r);
-        }
-        waiting = std::move(still);
-        if (!waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      missing = std::move(waiting);
+      missing = ranks_without_key(prefix, std::chrono::seconds(5));
     } catch (const std::exception&) {
       return fmt::format(
           "The rendezvous store at {}:{} is unreachable: its host ({}) has probably died.",
