@@ -23,6 +23,8 @@ find_package(yaml-cpp REQUIRED)
 find_package(simdjson REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(fmt REQUIRED)
+find_package(OpenSSL REQUIRED)  # SHA-256 of weights files
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # mrcnn serve
 
 # Torch's imported target carries -D_GLIBCXX_USE_CXX11_ABI=1, matching Debian's libraries.
 add_library(mrcnn_torch INTERFACE)

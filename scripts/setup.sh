@@ -13,6 +13,7 @@ apt_packages=(
   libturbojpeg0-dev libpng-dev        # image I/O
   libyaml-cpp-dev libsimdjson-dev libcli11-dev libfmt-dev
   libgloo-dev                         # headers for c10d's Gloo process group (multi-process)
+  libcpp-httplib-dev libssl-dev       # mrcnn serve (HTTP), SHA-256 of weights
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
 

@@ -25,6 +25,7 @@ declare -A below=(
   [evaluation]="data modeling structures coco common ops io"
   [build]="config engine evaluation data modeling solver distributed runtime visualization structures coco common ops io"
   [api]="build config engine evaluation data modeling solver distributed runtime visualization structures coco common ops io"
+  [serving]="api build config engine evaluation data modeling solver distributed runtime visualization structures coco common ops io"
 )
 # A header of each layer.
 declare -A header=(
@@ -33,7 +34,7 @@ declare -A header=(
   [solver]=solver/lr_schedule.h [distributed]=distributed/launch.h [data]=data/transforms.h
   [modeling]=modeling/box_coder.h [visualization]=visualization/plot.h
   [engine]=engine/checkpoint.h [evaluation]=evaluation/results_writer.h
-  [build]=build/job_output.h [api]=api/predictor.h
+  [build]=build/job_output.h [api]=api/predictor.h [serving]=serving/server.h
 )
 compiler="${CXX:-c++}"
 failures=0

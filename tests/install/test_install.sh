@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs mrcnn into a temporary prefix, builds examples/ against the installed package, runs
-# the predicting one on a generated image with generated weights and the training one for two
-# steps on a generated set (the library's train job, no command line).
+# the predicting one on a generated image with generated weights, the serving one for one
+# request, and the training one for two steps on a generated set (the library's train job, no
+# command line).
 #   test_install.sh BUILD_DIR SOURCE_DIR PYTHON MRCNN_BINARY
 set -euo pipefail
 build="$1" source="$2" python="$3" mrcnn="$4"
@@ -31,6 +32,28 @@ count="$(echo "$output" | tail -1 | sed -n 's/^\([0-9][0-9]*\) detections$/\1/p'
 [[ -n $count && $count -gt 0 ]] || { echo "expected detections, got: $output"; exit 1; }
 # Category names come from the dataset's annotation file.
 echo "$output" | head -1 | grep -Eq '^(circle|square|triangle) '
+
+# Serving from C++: the embedded server answers a predict request, then stops on SIGTERM.
+"$work/example/mrcnn_serve_example" "$work/config.yml" "$work/weights.pth" >"$work/serve.out" 2>"$work/serve.log" &
+server=$!
+for _ in $(seq 600); do grep -q "listening on port" "$work/serve.out" && break; sleep 0.1; done
+port="$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$work/serve.out")"
+[[ -n $port ]] || { kill $server; cat "$work/serve.log"; exit 1; }
+"$python" - "$port" "$work/shapes/val/000001.jpg" <<'PY' || { kill $server; cat "$work/serve.log"; exit 1; }
+import http.client, json, sys, time
+port, image = int(sys.argv[1]), open(sys.argv[2], "rb").read()
+for _ in range(600):
+    c = http.client.HTTPConnection("127.0.0.1", port); c.request("GET", "/readyz")
+    if c.getresponse().status == 200: break
+    time.sleep(0.1)
+c = http.client.HTTPConnection("127.0.0.1", port)
+c.request("POST", "/v1/predict", image, {"Content-Type": "image/jpeg"})
+r = c.getresponse(); answer = json.loads(r.read())
+assert r.status == 200 and answer["detections"], answer
+print("served", len(answer["detections"]), "detections")
+PY
+kill -TERM $server
+wait $server || { echo "the embedded server did not exit 0"; cat "$work/serve.log"; exit 1; }
 
 # Training from C++: two steps of the test config's tiny model.
 trained="$("$work/example/mrcnn_train_example" "$source/tests/cli/configs/tiny_shapes.yml" \

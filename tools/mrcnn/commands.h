@@ -17,5 +17,6 @@ void add_infer_command(CLI::App& app, int& exit_code);
 void add_make_shapes_command(CLI::App& app, int& exit_code);
 void add_bench_command(CLI::App& app, int& exit_code);
 void add_convert_weights_command(CLI::App& app, int& exit_code);
+void add_serve_command(CLI::App& app, int& exit_code);
 
 }  // namespace mrcnn::cli

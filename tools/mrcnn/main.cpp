@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   cli::add_coco_eval_command(app, exit_code);
   cli::add_make_shapes_command(app, exit_code);
   cli::add_bench_command(app, exit_code);
+  cli::add_serve_command(app, exit_code);
   cli::add_convert_weights_command(app, exit_code);
   cli::add_env_command(app, exit_code);
   return cli::run_app(

@@ -21,6 +21,7 @@ struct Predictor::State {
   data::TransformOptions transform;
   int64_t max_image_pixels = io::kDefaultMaxImagePixels;
   std::optional<structures::LabelMap> labels;  // set by load()
+  Description description;
 };
 
 Predictor::Predictor(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -33,20 +34,27 @@ Predictor Predictor::load(const std::string& config_path, const std::string& wei
   const config::Config config = config::load_config(config_path, overrides);
   auto state = std::make_unique<State>();
   state->device = build::select_device(config, device);
-  state->model = build::load_model(config, weights_path, state->device);
+  const std::string weights = build::resolve_weights_path(weights_path, config);
+  state->model = build::load_model(config, weights, state->device);
   state->transform = build::transform_options(config.test_reader);
   state->max_image_pixels = config.max_image_pixels;
   state->labels = build::inference_categories(config).labels;
+  state->description = {.config_name = config.config_name,
+                        .weights_path = weights,
+                        .device = state->device.str(),
+                        .max_image_pixels = config.max_image_pixels};
   return Predictor(std::move(state));
 }
 
-std::vector<structures::Instances> Predictor::predict(const std::vector<at::Tensor>& images) const {
+std::vector<structures::Instances> Predictor::predict(const std::vector<at::Tensor>& images,
+                                                      double min_score) const {
   for (const at::Tensor& image : images) {
     TORCH_CHECK(image.dim() == 3 && image.size(2) == 3 && image.scalar_type() == at::kByte,
                 "predict expects uint8 [height, width, 3] RGB images, got ", image.sizes(), " ",
                 image.scalar_type());
   }
-  return state_->model->detect(data::preprocess_images(images, state_->transform, state_->device));
+  return state_->model->detect(data::preprocess_images(images, state_->transform, state_->device),
+                               min_score);
 }
 
 structures::Instances Predictor::predict(const at::Tensor& image) const {
@@ -58,5 +66,7 @@ structures::Instances Predictor::predict_file(const std::string& image_path) con
 }
 
 const structures::LabelMap& Predictor::labels() const { return *state_->labels; }
+
+const Predictor::Description& Predictor::description() const { return state_->description; }
 
 }  // namespace mrcnn::api

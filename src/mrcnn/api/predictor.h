@@ -22,8 +22,8 @@ namespace mrcnn::api {
 
 class Predictor {
  public:
-  // device: "cpu", "cuda", "cuda:1", ...; empty: the config decides. overrides: "-o"-style
-  // key=value strings.
+  // device: "cpu", "cuda", "cuda:1", ...; empty: the config decides. weights_path: empty for
+  // the config's `weights`. overrides: "-o"-style key=value strings.
   static Predictor load(const std::string& config_path, const std::string& weights_path,
                         const std::string& device = "cpu",
                         const std::vector<std::string>& overrides = {});
@@ -35,8 +35,19 @@ class Predictor {
   structures::Instances predict(const at::Tensor& image) const;
   structures::Instances predict_file(const std::string& image_path) const;
   // Several images in one forward pass (each padded to the largest), as the TestReader's
-  // batch_size asks.
-  std::vector<structures::Instances> predict(const std::vector<at::Tensor>& images) const;
+  // batch_size asks. With min_score, detections scoring lower are dropped before their masks
+  // are pasted (0: every detection the model reports).
+  std::vector<structures::Instances> predict(const std::vector<at::Tensor>& images,
+                                             double min_score = 0) const;
+
+  // What was loaded, for a server's model report and its image-size limit.
+  struct Description {
+    std::string config_name;       // the config file's name without extension
+    std::string weights_path;      // as resolved (the config's `weights` when none was given)
+    std::string device;            // "cpu", "cuda:0", ...
+    int64_t max_image_pixels = 0;  // the config's max_image_pixels (0: no limit)
+  };
+  const Description& description() const;
 
   // Model labels -> the categories of TestDataset.anno_path (or "class N" without one).
   const structures::LabelMap& labels() const;

@@ -190,6 +190,14 @@ ImageHeader read_image_header(const std::string& path, int64_t max_pixels) {
   return header.size;
 }
 
+ImageHeader read_image_header(std::span<const uint8_t> bytes, const std::string& name,
+                              int64_t max_pixels) {
+  const ParsedHeader header = parse_header(bytes);
+  if (!header.error.empty()) fail(name, header.error);
+  check_pixel_count(name, header.size, max_pixels);
+  return header.size;
+}
+
 std::vector<uint8_t> encode_jpeg(const at::Tensor& rgb, int quality) {
   const at::Tensor image = to_cpu_rgb(rgb);
   TjHandle handle(tjInitCompress());

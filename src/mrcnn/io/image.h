@@ -31,6 +31,9 @@ at::Tensor decode_image(std::span<const uint8_t> bytes, const std::string& name,
 // The size from the file's header, reading as little of the file as that needs; errors as
 // decode_image_file's for a missing file, a header that does not parse, or too many pixels.
 ImageHeader read_image_header(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);
+// The same from bytes in memory (`name` only feeds error messages).
+ImageHeader read_image_header(std::span<const uint8_t> bytes, const std::string& name,
+                              int64_t max_pixels = kDefaultMaxImagePixels);
 
 // `rgb` is a uint8 [H, W, 3] tensor (any device; copied to the CPU).
 std::vector<uint8_t> encode_jpeg(const at::Tensor& rgb, int quality = 90);
