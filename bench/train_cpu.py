@@ -103,7 +103,7 @@ def main():
     print(f"batch 2 of 640x480 images -> 800x1066, {args.threads} threads, {args.steps} timed steps after "
           f"{args.warmup} warm-up steps")
     print(f"torchvision: {reference['seconds_per_step']:.3f} s/step, peak {reference['peak_rss_mib']:.0f} MiB")
-    print(f"mrcnn:       {ours:.3f} s/step, peak {steps[-1]['memory_mib']:.0f} MiB")
+    print(f"mrcnn:       {ours:.3f} s/step, peak {steps[-1]['host_peak_mib']:.0f} MiB")
     print(f"torchvision / ours = {reference['seconds_per_step'] / ours:.2f}x")
 
 

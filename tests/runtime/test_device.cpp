@@ -5,6 +5,7 @@
 
 #include "mrcnn/common/error.h"
 #include "mrcnn/runtime/device.h"
+#include "mrcnn/runtime/device_memory.h"
 #include "mrcnn/runtime/environment.h"
 
 namespace mrcnn::runtime {
@@ -60,6 +61,11 @@ TEST(Environment, ReportsVersionsDevicesAndBuild) {
   EXPECT_NE(text.find("devices      cpu"), std::string::npos) << text;
   EXPECT_NE(text.find("threads"), std::string::npos) << text;
   EXPECT_NE(text.find("precompiled header"), std::string::npos) << text;
+}
+
+TEST(DeviceMemory, TheCpuReportsNoDeviceMemory) {
+  // The host's memory is logged apart; a CPU run has no device allocator to ask.
+  EXPECT_FALSE(take_device_memory_peaks(c10::Device(c10::kCPU)).has_value());
 }
 
 }  // namespace

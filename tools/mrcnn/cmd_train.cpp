@@ -1,5 +1,5 @@
 // `mrcnn train -c CONFIG [-o k=v ...] [--eval] [-r CKPT | --auto_resume] [--amp] [--iters N]
-//              [--print-config]`
+//              [--print-config] [--use_tensorboard | --no_tensorboard] [--tb_log_dir DIR]`
 #include <iostream>
 #include <memory>
 
@@ -52,6 +52,16 @@ void add_train_command(CLI::App& app, int& exit_code) {
       ->add_option("--iters", options->job.max_iterations,
                    "stop after this many iterations in all (smoke tests, benchmarks)")
       ->check(CLI::NonNegativeNumber);
+  command->add_flag("--use_tensorboard,!--no_tensorboard", options->job.tensorboard,
+                    "TensorBoard events: scalars, AP tables, prediction pictures (on by default)");
+  command->add_option("--tb_log_dir", options->job.tensorboard_dir,
+                      "folder of the event file (default: <output folder>/tensorboard)");
+  // PaddleDetection's VisualDL flags, so that its commands run unchanged: the same curves go
+  // to the TensorBoard event file.
+  command->add_flag("--use_vdl", options->job.tensorboard,
+                    "PaddleDetection's flag: the same as --use_tensorboard");
+  command->add_option("--vdl_log_dir", options->job.tensorboard_dir,
+                      "PaddleDetection's flag: the same as --tb_log_dir");
   command->callback([&exit_code, options] { exit_code = run_train(*options); });
 }
 

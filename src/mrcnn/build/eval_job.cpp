@@ -1,7 +1,10 @@
 #include "mrcnn/build/eval_job.h"
 
+#include <filesystem>
+
 #include "mrcnn/build/device.h"
 #include "mrcnn/build/distributed_setup.h"
+#include "mrcnn/build/eval_pictures.h"
 #include "mrcnn/build/labels.h"
 #include "mrcnn/build/model_setup.h"
 #include "mrcnn/build/paths.h"
@@ -9,6 +12,7 @@
 #include "mrcnn/coco/report.h"
 #include "mrcnn/common/file.h"
 #include "mrcnn/evaluation/dataset_eval.h"
+#include "mrcnn/io/image.h"
 
 namespace mrcnn::build {
 namespace {
@@ -19,6 +23,29 @@ void print_result(std::ostream* out, const coco::EvalResult& result, const coco:
   *out << "Evaluate annotation type *" << coco::iou_type_name(result.type) << "*\n"
        << result.summary();
   if (classwise) *out << result.per_category_table(gt);
+}
+
+void write_pictures(const EvalJobOptions& options, const std::string& folder,
+                    const coco::Dataset& gt, const structures::LabelMap& labels,
+                    const data::ImageFolder& images, const PredictImage& predict,
+                    const EvalJobResult& result, std::ostream* notes) {
+  if (options.visualize <= 0) return;
+  const std::string pictures = join_path(folder, "visualize");
+  create_directories(pictures);
+  for (const auto& [name, picture] : truth_beside_predictions(
+           gt, labels, images, predict, options.visualize, options.draw_threshold)) {
+    io::write_image_file(picture,
+                         join_path(pictures, std::filesystem::path(name).stem().string() + ".png"));
+  }
+  io::write_image_file(per_category_ap_chart(result.bbox, result.segm, gt),
+                       join_path(pictures, "per_category_ap.png"));
+  io::write_image_file(precision_recall_chart(result.bbox, result.segm),
+                       join_path(pictures, "precision_recall.png"));
+  if (notes != nullptr) {
+    *notes << "pictures of "
+           << std::min<int64_t>(options.visualize, static_cast<int64_t>(gt.images.size()))
+           << " images, per_category_ap.png and precision_recall.png in " << pictures << "\n";
+  }
 }
 
 }  // namespace
@@ -38,6 +65,14 @@ EvalJobResult run_eval_job(const config::Config& cfg, const EvalJobOptions& opti
       (type == coco::IouType::kBbox ? result.bbox : result.segm) = scores;
     }
     result.scored = true;
+    if (options.visualize > 0) {
+      // The pictures show the results file's detections.
+      const std::vector<coco::Detection> detections =
+          coco::load_results(join_path(folder, "mask.json"), gt, coco::IouType::kSegm);
+      const structures::LabelMap labels = label_map(cfg, gt);
+      write_pictures(options, folder, gt, labels, image_folder(cfg, cfg.eval_dataset),
+                     results_predictions(detections, labels), result, output.notes);
+    }
     return result;
   }
   const DistributedRun run =
@@ -72,6 +107,11 @@ EvalJobResult run_eval_job(const config::Config& cfg, const EvalJobOptions& opti
   result.scored = true;
   result.bbox = evaluation.bbox;
   result.segm = evaluation.segm;
+  model->eval();
+  write_pictures(
+      options, folder, gt, labels, images,
+      model_predictions(model, eval_options.transform, run.device, options.draw_threshold), result,
+      output.notes);
   return result;
 }
 

@@ -16,6 +16,11 @@ struct EvalJobOptions {
   std::string output_dir;  // for bbox.json and mask.json; empty: <save_dir>/<config name>
   bool classwise = false;  // per-category AP tables too
   bool json_eval = false;  // score bbox.json / mask.json already in output_dir
+  // Pictures of this many images (ground truth beside predictions scoring at least
+  // draw_threshold), the per-category AP chart and the precision-recall curves, in
+  // <output_dir>/visualize. 0: none.
+  int64_t visualize = 0;
+  double draw_threshold = 0.5;
 };
 
 struct EvalJobResult {

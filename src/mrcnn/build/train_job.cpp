@@ -10,6 +10,7 @@
 
 #include "mrcnn/build/device.h"
 #include "mrcnn/build/distributed_setup.h"
+#include "mrcnn/build/eval_pictures.h"
 #include "mrcnn/build/labels.h"
 #include "mrcnn/build/model.h"
 #include "mrcnn/build/paths.h"
@@ -77,9 +78,14 @@ void skip_unusable_images(const coco::Dataset& dataset, const data::ImageFolder&
 }
 
 // --eval: the model scored on EvalDataset at every snapshot (every rank predicts its share).
+// Pictures of predictions beside the ground truth, for the event file at each evaluation: the
+// first few val images, always the same ones, so that a run's progress shows on them.
+constexpr int64_t kEventPictures = 3;
+constexpr double kPictureScoreThreshold = 0.5;
+
 engine::EvaluationHook::Evaluate make_evaluation(const config::Config& config,
-                                                 const DistributedRun& run,
-                                                 const JobOutput& output) {
+                                                 const DistributedRun& run, const JobOutput& output,
+                                                 bool pictures) {
   auto ground_truth = std::make_shared<coco::Dataset>(
       coco::load_dataset(dataset_path(config.eval_dataset, config.eval_dataset.anno_path)));
   auto labels = std::make_shared<structures::LabelMap>(label_map(config, *ground_truth));
@@ -92,8 +98,8 @@ engine::EvaluationHook::Evaluate make_evaluation(const config::Config& config,
   options.device = run.device;
   const evaluation::EvalSharding sharding = run.sharding("train-eval");
   const bool root = run.is_root();
-  return [ground_truth, labels, options, sharding, root,
-          output](modeling::MaskRCNN& model) -> std::optional<engine::EvalScores> {
+  return [ground_truth, labels, options, sharding, root, output,
+          pictures](modeling::MaskRCNN& model) -> std::optional<engine::EvalScores> {
     evaluation::EvalProgress progress;
     if (root && output.progress) {
       progress = [&](int64_t done, int64_t total, double) { output.progress(done, total); };
@@ -106,7 +112,17 @@ engine::EvaluationHook::Evaluate make_evaluation(const config::Config& config,
                   << result.bbox.summary() << "Evaluate annotation type *segm*\n"
                   << result.segm.summary();
     }
-    return engine::EvalScores{result.bbox.stats[0], result.segm.stats[0]};
+    engine::EvalScores scores{.bbox_ap = result.bbox.stats[0],
+                              .segm_ap = result.segm.stats[0],
+                              .bbox_stats = {result.bbox.stats.begin(), result.bbox.stats.end()},
+                              .segm_stats = {result.segm.stats.begin(), result.segm.stats.end()}};
+    if (pictures) {
+      scores.pictures = truth_beside_predictions(
+          *ground_truth, *labels, options.images,
+          model_predictions(model, options.transform, options.device, kPictureScoreThreshold),
+          kEventPictures, kPictureScoreThreshold);
+    }
+    return scores;
   };
 }
 
@@ -197,12 +213,18 @@ engine::TrainSummary train(const config::Config& cfg, const TrainJobOptions& opt
   trainer_options.sgd = sgd_options(cfg);
   trainer_options.group = run.group.get();
   trainer_options.log = out;
+  if (options.tensorboard) {
+    trainer_options.tensorboard_dir = options.tensorboard_dir.empty()
+                                          ? join_path(trainer_options.output_dir, "tensorboard")
+                                          : options.tensorboard_dir;
+  }
 
   engine::Trainer trainer(model, loader, trainer_options);
   trainer.add_hook(std::make_unique<engine::MetricsHook>(cfg.log_iter));
   trainer.add_hook(std::make_unique<engine::CheckpointHook>(cfg.snapshot_iter));
   if (options.evaluate) {
-    trainer.add_hook(std::make_unique<engine::EvaluationHook>(make_evaluation(cfg, run, output)));
+    trainer.add_hook(std::make_unique<engine::EvaluationHook>(
+        make_evaluation(cfg, run, output, options.tensorboard)));
   }
   trainer.add_hook(std::make_unique<engine::CurvesHook>());
 

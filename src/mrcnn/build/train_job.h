@@ -21,6 +21,10 @@ struct TrainJobOptions {
   bool auto_resume = false;
   bool amp = false;            // mixed precision in the config's amp_dtype
   int64_t max_iterations = 0;  // stop after this many steps in all (0: the schedule)
+  // TensorBoard events: every logged scalar, each evaluation's AP table and pictures of
+  // predictions, in tensorboard_dir (empty: <output folder>/tensorboard).
+  bool tensorboard = true;
+  std::string tensorboard_dir;
 };
 
 // Output goes to <save_dir>/<config name>/. Only rank 0 reports. With several ranks, an error

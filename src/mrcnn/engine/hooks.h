@@ -1,5 +1,6 @@
 // The trainer's standard hooks, each one job. build/train_job adds them in this order:
-// metrics (log lines, metrics.jsonl), checkpoints, evaluation with best_model, curves.
+// metrics (log lines, metrics.jsonl, event file), checkpoints, evaluation with best_model,
+// curves.
 #pragma once
 
 #include <functional>
@@ -11,8 +12,9 @@
 namespace mrcnn::engine {
 
 // Every log_iter steps (and at the last): one console line and one metrics.jsonl line with
-// the losses averaged over the window, lr, eta, step and data time, peak host memory, skipped
-// steps, the loss scale and (on CUDA) host waits per step; the means go to the history.
+// the losses averaged over the window, lr, eta, step and data time, device memory peaks (where
+// the device reports them) and peak host memory, skipped steps, the loss scale and (on CUDA)
+// host waits per step, the same numbers to the event file; the means go to the history.
 class MetricsHook : public TrainerHook {
  public:
   explicit MetricsHook(int64_t log_iter) : log_iter_(std::max<int64_t>(log_iter, 1)) {}
@@ -44,8 +46,9 @@ class CheckpointHook : public TrainerHook {
   int64_t snapshot_iterations_;
 };
 
-// Evaluates the model at every snapshot (after its checkpoint), reports the APs, and keeps the
-// best bbox AP as `best_model` (the snapshot is written again, so that a resume from it knows
+// Evaluates the model at every snapshot (after its checkpoint), reports the APs (and to the
+// event file the twelve COCO numbers, the table and the pictures), and keeps the best bbox AP
+// as `best_model` (the snapshot is written again, so that a resume from it knows
 // the best score). `evaluate` gets the model in eval mode; on ranks other than 0 of a sharded
 // evaluation it returns nothing.
 class EvaluationHook : public TrainerHook {
@@ -58,7 +61,8 @@ class EvaluationHook : public TrainerHook {
   Evaluate evaluate_;
 };
 
-// training_curves.png at the end: losses by iteration and AP by epoch.
+// training_curves.png at the end: losses by iteration (log scale, smoothed over the raw
+// points) and the AP of each evaluation.
 class CurvesHook : public TrainerHook {
  public:
   void after_train(Trainer& trainer) override;

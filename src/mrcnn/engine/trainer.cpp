@@ -66,6 +66,7 @@ void Trainer::resume(const std::string& path, const std::string& reason) {
   scaler_.load_state(checkpoint.state);
   position_ = checkpoint.position;
   forget_metrics_after(position_.iteration);
+  resumed_ = true;
   JsonObject line;
   line.add("event", "resumed")
       .add("iteration", position_.iteration)
@@ -119,6 +120,13 @@ void Trainer::write_metrics(const JsonObject& line) {
   if (!written || !closed) {
     throw Error(ErrorLocation{.file = path}, "cannot append to the metrics file");
   }
+}
+
+void Trainer::write_scalars(int64_t step,
+                            const std::vector<std::pair<std::string, double>>& scalars) {
+  if (events_ == nullptr) return;
+  for (const auto& [tag, value] : scalars) events_->add_scalar(tag, value, step);
+  events_->flush();
 }
 
 std::vector<double> Trainer::train_step(const data::TrainBatch& batch, double lr) {
@@ -220,6 +228,11 @@ std::vector<double> Trainer::train_step(const data::TrainBatch& batch, double lr
 
 TrainSummary Trainer::run() {
   const auto run_start = Clock::now();
+  if (is_root() && !options_.tensorboard_dir.empty()) {
+    // After a resume the file keeps the steps up to the checkpoint's and continues from there.
+    events_ = std::make_unique<io::EventFileWriter>(options_.tensorboard_dir,
+                                                    resumed_ ? position_.iteration : -1);
+  }
   model_->train();
   const int64_t total = total_iterations();
   bool stop = position_.iteration >= total;
@@ -263,6 +276,7 @@ TrainSummary Trainer::run() {
     }
   }
   for (auto& hook : hooks_) hook->after_train(*this);
+  events_.reset();
   return {.iterations = position_.iteration,
           .skipped_steps = skipped_steps_,
           .seconds = seconds_since(run_start)};

@@ -23,6 +23,7 @@
 #include "mrcnn/distributed/gradient_reducer.h"
 #include "mrcnn/distributed/process_group.h"
 #include "mrcnn/engine/checkpoint.h"
+#include "mrcnn/io/event_file.h"
 #include "mrcnn/modeling/mask_rcnn.h"
 #include "mrcnn/solver/amp.h"
 #include "mrcnn/solver/lr_schedule.h"
@@ -44,6 +45,9 @@ struct TrainerOptions {
   // weights come from rank 0, and only rank 0 writes files. nullptr: a single process.
   distributed::ProcessGroup* group = nullptr;
   std::ostream* log = nullptr;  // console lines (rank 0); nullptr: silent
+  // TensorBoard events (rank 0): one file in this folder for the run, continued after a
+  // resume. Empty: none written.
+  std::string tensorboard_dir;
 };
 
 // What one step did.
@@ -69,6 +73,12 @@ struct Snapshot {
 struct EvalScores {
   double bbox_ap = 0;
   double segm_ap = 0;
+  // COCOeval's 12 summary numbers (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs,
+  // ARm, ARl); empty when the evaluator gives only the two APs.
+  std::vector<double> bbox_stats, segm_stats;
+  // Pictures of the model's predictions beside the ground truth on a few fixed images, for
+  // the event file: (name, uint8 [H, W, 3]).
+  std::vector<std::pair<std::string, at::Tensor>> pictures;
 };
 
 // What the run produced so far, for the hooks that report it.
@@ -109,6 +119,7 @@ class Trainer {
   // For the hooks.
   modeling::MaskRCNN& model() { return model_; }
   const TrainerOptions& options() const { return options_; }
+  const c10::Device& device() const { return device_; }
   // The position is checkpointed; hooks keep their lasting state there (the best AP).
   TrainerPosition& position() { return position_; }
   TrainingHistory& history() { return history_; }
@@ -126,6 +137,10 @@ class Trainer {
   void save_checkpoint(const std::string& name);
   // Appends one line to metrics.jsonl (rank 0).
   void write_metrics(const JsonObject& line);
+  // Scalars at a step, as (tag, value), to the event file when there is one (rank 0).
+  void write_scalars(int64_t step, const std::vector<std::pair<std::string, double>>& scalars);
+  // The run's event file for images and text (rank 0, while run() runs); nullptr: none.
+  io::EventFileWriter* events() { return events_.get(); }
   std::ostream* log() const { return is_root() ? options_.log : nullptr; }
 
  private:
@@ -149,6 +164,8 @@ class Trainer {
   std::vector<std::string> loss_names_;
   int64_t skipped_steps_ = 0;
   int64_t consecutive_skips_ = 0;
+  bool resumed_ = false;
+  std::unique_ptr<io::EventFileWriter> events_;
 };
 
 }  // namespace mrcnn::engine

@@ -13,10 +13,11 @@ namespace {
 
 struct Glyph {
   char c;
-  uint8_t rows[7];  // 5 bits per row, most significant bit on the left
+  uint8_t rows[7];        // 5 bits per row, most significant bit on the left
+  bool descends = false;  // drawn two rows lower: the tails of g, p, q, y below the line
 };
 
-// A 5x7 font: capitals, digits and a little punctuation (lower case is drawn as capitals).
+// A 5x7 font: letters, digits and a little punctuation.
 constexpr Glyph kFont[] = {
     {'A', {0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11}},
     {'B', {0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E}},
@@ -60,14 +61,46 @@ constexpr Glyph kFont[] = {
     {':', {0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00}},
     {'%', {0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03}},
     {'/', {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00}},
+    {'a', {0x00, 0x00, 0x0E, 0x01, 0x0F, 0x11, 0x0F}},
+    {'b', {0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x1E}},
+    {'c', {0x00, 0x00, 0x0E, 0x10, 0x10, 0x11, 0x0E}},
+    {'d', {0x01, 0x01, 0x0D, 0x13, 0x11, 0x11, 0x0F}},
+    {'e', {0x00, 0x00, 0x0E, 0x11, 0x1F, 0x10, 0x0E}},
+    {'f', {0x06, 0x09, 0x08, 0x1C, 0x08, 0x08, 0x08}},
+    {'g', {0x0F, 0x11, 0x11, 0x0F, 0x01, 0x11, 0x0E}, true},
+    {'h', {0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x11}},
+    {'i', {0x04, 0x00, 0x0C, 0x04, 0x04, 0x04, 0x0E}},
+    {'j', {0x02, 0x00, 0x06, 0x02, 0x02, 0x12, 0x0C}},
+    {'k', {0x10, 0x10, 0x12, 0x14, 0x18, 0x14, 0x12}},
+    {'l', {0x0C, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E}},
+    {'m', {0x00, 0x00, 0x1A, 0x15, 0x15, 0x11, 0x11}},
+    {'n', {0x00, 0x00, 0x16, 0x19, 0x11, 0x11, 0x11}},
+    {'o', {0x00, 0x00, 0x0E, 0x11, 0x11, 0x11, 0x0E}},
+    {'p', {0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10}, true},
+    {'q', {0x0F, 0x11, 0x11, 0x0F, 0x01, 0x01, 0x01}, true},
+    {'r', {0x00, 0x00, 0x16, 0x19, 0x10, 0x10, 0x10}},
+    {'s', {0x00, 0x00, 0x0E, 0x10, 0x0E, 0x01, 0x1E}},
+    {'t', {0x08, 0x08, 0x1C, 0x08, 0x08, 0x09, 0x06}},
+    {'u', {0x00, 0x00, 0x11, 0x11, 0x11, 0x13, 0x0D}},
+    {'v', {0x00, 0x00, 0x11, 0x11, 0x11, 0x0A, 0x04}},
+    {'w', {0x00, 0x00, 0x11, 0x11, 0x15, 0x15, 0x0A}},
+    {'x', {0x00, 0x00, 0x11, 0x0A, 0x04, 0x0A, 0x11}},
+    {'y', {0x11, 0x11, 0x11, 0x0F, 0x01, 0x11, 0x0E}, true},
+    {'z', {0x00, 0x00, 0x1F, 0x02, 0x04, 0x08, 0x1F}},
+    {'(', {0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02}},
+    {')', {0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08}},
+    {'=', {0x00, 0x00, 0x1F, 0x00, 0x1F, 0x00, 0x00}},
+    {'+', {0x00, 0x04, 0x04, 0x1F, 0x04, 0x04, 0x00}},
+    {',', {0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08}},
+    {'>', {0x08, 0x04, 0x02, 0x01, 0x02, 0x04, 0x08}},
+    {'<', {0x02, 0x04, 0x08, 0x10, 0x08, 0x04, 0x02}},
     {' ', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}},
     {'?', {0x0E, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04}},
 };
 
 const Glyph& glyph(char c) {
-  const char upper = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   for (const auto& g : kFont) {
-    if (g.c == upper) return g;
+    if (g.c == c) return g;
   }
   return kFont[std::size(kFont) - 1];
 }
@@ -157,7 +190,7 @@ void draw_line(at::Tensor& image, double x0, double y0, double x1, double y1, Co
 
 void draw_caption(at::Tensor& image, int64_t x, int64_t y, const std::string& text,
                   Colour background, int scale) {
-  const int64_t advance = 6 * scale, height = 9 * scale;
+  const int64_t advance = 6 * scale, height = 10 * scale;
   const int64_t width = static_cast<int64_t>(text.size()) * advance + scale;
   // Keep the caption inside the image where possible.
   x = std::clamp<int64_t>(x, 0, std::max<int64_t>(image.size(1) - width, 0));
@@ -168,13 +201,14 @@ void draw_caption(at::Tensor& image, int64_t x, int64_t y, const std::string& te
   const Colour ink = luminance > 140 ? Colour{0, 0, 0} : Colour{255, 255, 255};
   for (std::size_t i = 0; i < text.size(); ++i) {
     const Glyph& g = glyph(text[i]);
+    const int drop = g.descends ? 2 : 0;
     for (int row = 0; row < 7; ++row)
       for (int col = 0; col < 5; ++col) {
         if (!((g.rows[row] >> (4 - col)) & 1)) continue;
         for (int sy = 0; sy < scale; ++sy)
           for (int sx = 0; sx < scale; ++sx)
             put(image, x + scale + static_cast<int64_t>(i) * advance + col * scale + sx,
-                y + scale + row * scale + sy, ink);
+                y + scale + (row + drop) * scale + sy, ink);
       }
   }
 }
@@ -204,6 +238,81 @@ void draw_detections(at::Tensor& image, const structures::Instances& detections,
         fmt::format("{} {:.2f}", labels.category_name(category), scores.data_ptr<double>()[k]),
         colour);
   }
+}
+
+namespace {
+
+// One object to outline and caption in a picture.
+struct Outlined {
+  std::array<double, 4> box;
+  int64_t category;
+  std::string caption;
+};
+
+// The picture enlarged by `factor` (whole pixels), with each object's box and caption drawn
+// at the enlarged size, so that captions keep their size whatever the image's.
+at::Tensor enlarge_and_outline(const at::Tensor& picture, int64_t factor,
+                               const std::vector<Outlined>& objects) {
+  at::Tensor out =
+      factor == 1 ? picture.clone()
+                  : picture.repeat_interleave(factor, 0).repeat_interleave(factor, 1).contiguous();
+  const auto f = static_cast<double>(factor);
+  for (const Outlined& o : objects) {
+    draw_box(out, {o.box[0] * f, o.box[1] * f, o.box[2] * f, o.box[3] * f},
+             category_colour(o.category));
+  }
+  for (const Outlined& o : objects) {
+    draw_caption(out, std::lround(o.box[0] * f), std::lround(o.box[1] * f) - 12, o.caption,
+                 category_colour(o.category), 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+at::Tensor draw_truth_beside_predictions(const at::Tensor& image,
+                                         const std::vector<TruthObject>& truth,
+                                         const structures::Instances& detections,
+                                         const structures::LabelMap& labels, double min_score) {
+  at::Tensor left = image.contiguous().clone(), right = image.contiguous().clone();
+  std::vector<Outlined> truth_outlines, found_outlines;
+  for (const TruthObject& object : truth) {
+    blend_mask(left, object.mask, category_colour(object.category_id));
+    truth_outlines.push_back(
+        {object.box_xyxy, object.category_id, labels.category_name(object.category_id)});
+  }
+  const at::Tensor scores = detections.scores.to(at::kDouble).contiguous();
+  const at::Tensor boxes = detections.boxes.to(at::kDouble).contiguous();
+  const at::Tensor classes = detections.labels.contiguous();
+  for (int64_t k = 0; k < scores.numel(); ++k) {
+    const double score = scores.data_ptr<double>()[k];
+    const int64_t category = labels.category_of(classes.data_ptr<int64_t>()[k]);
+    if (category < 0 || score < min_score) continue;
+    blend_mask(right, detections.mask_rles.at(static_cast<std::size_t>(k)),
+               category_colour(category));
+    const double* b = boxes.data_ptr<double>() + 4 * k;
+    found_outlines.push_back({{b[0], b[1], b[2], b[3]},
+                              category,
+                              fmt::format("{} {:.2f}", labels.category_name(category), score)});
+  }
+
+  // Small images are enlarged so that a picture is about 480 pixels on its longer side.
+  const int64_t longest = std::max(image.size(0), image.size(1));
+  const int64_t factor = std::max<int64_t>(1, 480 / std::max<int64_t>(longest, 1));
+  left = enlarge_and_outline(left, factor, truth_outlines);
+  right = enlarge_and_outline(right, factor, found_outlines);
+  constexpr int64_t kBar = 22, kGap = 8;
+  const int64_t h = left.size(0), w = left.size(1);
+  at::Tensor out = at::full({h + kBar, 2 * w + kGap, 3}, 255, at::kByte);
+  out.slice(0, kBar).slice(1, 0, w).copy_(left);
+  out.slice(0, kBar).slice(1, w + kGap).copy_(right);
+  const Colour bar{235, 235, 235};
+  draw_caption(out, 4, 4, fmt::format("ground truth: {} objects", truth.size()), bar, 1);
+  draw_caption(
+      out, w + kGap + 4, 4,
+      fmt::format("predictions with score >= {:.2f}: {}", min_score, found_outlines.size()), bar,
+      1);
+  return out;
 }
 
 }  // namespace mrcnn::visualization

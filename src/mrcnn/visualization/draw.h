@@ -1,5 +1,6 @@
 // Drawing detections on images: translucent coloured masks, box outlines and "label score"
-// captions in a built-in bitmap font (no font files needed).
+// captions in a built-in bitmap font (no font files needed), and the ground truth beside the
+// predictions.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -24,8 +25,8 @@ void draw_box(at::Tensor& image, const std::array<double, 4>& box_xyxy, Colour c
               int thickness = 2);
 // A one-pixel line between two points (clipped to the image).
 void draw_line(at::Tensor& image, double x0, double y0, double x1, double y1, Colour colour);
-// Text at (x, y) = top-left, on a filled background; characters outside [A-Za-z0-9 .:_%/-]
-// are drawn as '?'.
+// Text at (x, y) = top-left, on a filled background, in black or white, whichever reads
+// better on it; characters outside [A-Za-z0-9 .,:_%/()=+<>-] are drawn as '?'.
 void draw_caption(at::Tensor& image, int64_t x, int64_t y, const std::string& text,
                   Colour background, int scale = 2);
 
@@ -33,5 +34,20 @@ void draw_caption(at::Tensor& image, int64_t x, int64_t y, const std::string& te
 // masks first, then box outlines and "name score" captions on top, colours by category.
 void draw_detections(at::Tensor& image, const structures::Instances& detections,
                      const structures::LabelMap& labels, double min_score);
+
+// One ground-truth object, as a picture needs it.
+struct TruthObject {
+  std::array<double, 4> box_xyxy{};
+  int64_t category_id = 0;
+  coco::Rle mask;  // at the image's size
+};
+
+// The image twice, side by side under a caption each: the ground truth on the left, the
+// predictions scoring at least min_score on the right. Small images are enlarged (whole
+// pixels) so that captions stay readable.
+at::Tensor draw_truth_beside_predictions(const at::Tensor& image,
+                                         const std::vector<TruthObject>& truth,
+                                         const structures::Instances& detections,
+                                         const structures::LabelMap& labels, double min_score);
 
 }  // namespace mrcnn::visualization
