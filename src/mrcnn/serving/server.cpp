@@ -114,6 +114,7 @@ struct Server::State {
   }
 
   void routes();
+  void stop_listening();  // once start() has run
   void predict(const httplib::Request& req, httplib::Response& res);
   std::string model_json() const;
   void warm_up();
@@ -409,8 +410,7 @@ int Server::start() {
     } catch (...) {
       s.warm_error = std::current_exception();
       s.log("warm-up failed: stopping");
-      s.stopping = true;
-      s.http.stop();
+      s.stop_listening();
     }
   });
   const api::Predictor::Description& d = s.predictor.description();
@@ -428,10 +428,16 @@ void Server::stop() {
     std::lock_guard lock(s.lifecycle_mutex);
     if (!s.started) return;
   }
+  s.stop_listening();
+}
+
+void Server::State::stop_listening() {
+  stopping = true;
   // The listener may not have begun listening yet; a stop before that would be lost.
-  while (!s.http.is_running() && !s.listening_done)
+  while (!http.is_running() && !listening_done) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  s.http.stop();
+  }
+  http.stop();
 }
 
 void Server::wait() {
