@@ -24,6 +24,7 @@ find_package(simdjson REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(fmt REQUIRED)
 find_package(OpenSSL REQUIRED)  # SHA-256 of weights files
+find_package(CURL REQUIRED)     # weights by URL
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # mrcnn serve
 
 # Torch's imported target carries -D_GLIBCXX_USE_CXX11_ABI=1, matching Debian's libraries.

@@ -14,6 +14,7 @@ apt_packages=(
   libyaml-cpp-dev libsimdjson-dev libcli11-dev libfmt-dev
   libgloo-dev                         # headers for c10d's Gloo process group (multi-process)
   libcpp-httplib-dev libssl-dev       # mrcnn serve (HTTP), SHA-256 of weights
+  libcurl4-openssl-dev                # weights by URL
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
 
@@ -45,4 +46,5 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "$wanted" ]]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
   echo "$wanted" >"$stamp"
 fi
+scripts/setup_paddle.sh
 echo "setup: ok"

@@ -4,6 +4,7 @@
 import os
 import pickle
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,11 +14,13 @@ MRCNN = os.environ.get("MRCNN_BIN", "build/bin/mrcnn")
 
 
 def paddle_like_state_dict():
+    # Names of no PaddleDetection model, so that they come back as they are: the mapping of
+    # PaddleDetection's names is tested in test_paddle_weights.py and test_paddle_names.cpp.
     rng = np.random.default_rng(0)
     arrays = {
-        "backbone.res2.res2a.branch2a.conv.weight": rng.standard_normal((8, 4, 1, 1)).astype(np.float32),
-        "backbone.res2.res2a.branch2a.norm._mean": rng.standard_normal(8).astype(np.float32),
-        "bbox_head.head.fc6.weight": rng.standard_normal((12, 5)).astype(np.float32),  # [in, out]
+        "layer.conv.weight": rng.standard_normal((8, 4, 1, 1)).astype(np.float32),
+        "layer.norm._mean": rng.standard_normal(8).astype(np.float32),
+        "head.fc6.weight": rng.standard_normal((12, 5)).astype(np.float32),  # [in, out]
         "fortran_ordered": np.asfortranarray(rng.standard_normal((3, 4, 2))),
         "float16": rng.standard_normal(6).astype(np.float16),
         "int64": np.arange(-3, 4, dtype=np.int64),
@@ -62,7 +65,8 @@ def test_a_damaged_pdparams_file_is_an_error_naming_it(tmp_path):
         assert str(path) in result.stderr, result.stderr
 
 
-PADDLE_PYTHON = os.environ.get("MRCNN_PADDLE_PYTHON", "")
+PADDLE_PYTHON = os.environ.get(
+    "MRCNN_PADDLE_PYTHON", str(Path(os.environ.get("MRCNN_SOURCE_DIR", ".")) / ".venv-paddle" / "bin" / "python"))
 
 WRITE_WITH_PADDLE = """
 import sys, numpy as np, paddle
@@ -79,7 +83,8 @@ np.savez(sys.argv[2], **{k: v.numpy() for k, v in state.items()})
 """
 
 
-@pytest.mark.skipif(not PADDLE_PYTHON, reason="needs MRCNN_PADDLE_PYTHON: a Python with paddlepaddle")
+@pytest.mark.skipif(not Path(PADDLE_PYTHON).exists(),
+                    reason=f"needs a Python with paddlepaddle at {PADDLE_PYTHON} (scripts/setup_paddle.sh)")
 def test_a_file_written_by_paddle_itself_reads_exactly(tmp_path):
     made = subprocess.run([PADDLE_PYTHON, "-c", WRITE_WITH_PADDLE, str(tmp_path / "net.pdparams"),
                            str(tmp_path / "net.npz")], capture_output=True, text=True)

@@ -150,8 +150,9 @@ def test_the_1x_recipe_runs_at_full_resolution_on_a_coco_layout_set(tmp_path):
     made = run("make-shapes", "--out", str(coco), "--train", "4", "--val", "2", "--coco-layout")
     assert made.returncode == 0, made.stderr
     assert (coco / "annotations" / "instances_train2017.json").exists()
+    # From random weights: the recipe's ImageNet backbone is a download (tests run offline).
     result = run("train", "-c", RECIPE, "--iters", "2", "-o", f"TrainDataset.dataset_dir={coco}",
-                 f"save_dir={tmp_path / 'output'}", "log_iter=1", "worker_num=1")
+                 f"save_dir={tmp_path / 'output'}", "log_iter=1", "worker_num=1", "pretrain_weights=")
     assert result.returncode == 0, result.stderr + result.stdout
     out = tmp_path / "output" / "mask_rcnn_r50_fpn_1x_coco"
     steps, _ = metrics(out / "metrics.jsonl")

@@ -14,6 +14,7 @@
 #include "mrcnn/common/file.h"
 #include "mrcnn/common/json_reader.h"
 #include "mrcnn/common/json_writer.h"
+#include "mrcnn/io/download.h"
 #include "mrcnn/io/torch_checkpoint.h"
 
 namespace mrcnn::io {
@@ -231,14 +232,9 @@ Metadata load_safetensors_metadata(const std::string& path) {
   return std::move(header.metadata);
 }
 
-NamedTensors load_weights_file(const std::string& path) {
-  if (path.starts_with("http://") || path.starts_with("https://")) {
-    // PaddleDetection's configs name their ImageNet backbones by URL.
-    throw Error(ErrorLocation{.file = path},
-                "weights given by URL: downloading is not offered in this version; fetch the "
-                "file and give its path, or set pretrain_weights empty to start from random "
-                "weights");
-  }
+NamedTensors load_weights_file(const std::string& path_or_url) {
+  // PaddleDetection's configs name their ImageNet backbones by URL: fetched once, then cached.
+  const std::string path = is_url(path_or_url) ? fetch_to_cache(path_or_url) : path_or_url;
   const std::vector<uint8_t> bytes = read_file_bytes(path);
   if (bytes.empty()) throw Error(ErrorLocation{.file = path}, "empty weights file");
   // safetensors: a length, then the JSON header's '{'. torch.save: a zip ("PK") or a pickle.

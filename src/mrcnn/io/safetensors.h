@@ -26,7 +26,8 @@ NamedTensors parse_safetensors(std::span<const uint8_t> bytes, const std::string
 // The header's metadata alone (its ranges checked), without reading the tensors.
 Metadata load_safetensors_metadata(const std::string& path);
 
-// safetensors or a torch.save file, told apart by their first bytes.
+// safetensors, a torch.save file or a paddle.save .pdparams, told apart by their first bytes;
+// an http(s) URL is fetched into the weights cache first (download.h).
 NamedTensors load_weights_file(const std::string& path);
 
 }  // namespace mrcnn::io

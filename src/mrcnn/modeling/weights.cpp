@@ -10,6 +10,7 @@
 
 #include "mrcnn/common/error.h"
 #include "mrcnn/common/strings.h"
+#include "mrcnn/modeling/paddle_names.h"
 
 namespace mrcnn::modeling {
 namespace {
@@ -63,8 +64,11 @@ std::string LoadReport::summary() const {
   return out;
 }
 
-LoadReport load_weights(torch::nn::Module& model, const io::NamedTensors& tensors,
+LoadReport load_weights(torch::nn::Module& model, const io::NamedTensors& file_tensors,
                         const LoadOptions& options, const std::string& source) {
+  // PaddleDetection's files arrive under their own names and layouts (paddle_names.h).
+  const io::NamedTensors tensors =
+      uses_paddle_names(file_tensors) ? from_paddle_names(file_tensors) : file_tensors;
   torch::NoGradGuard no_grad;
   std::map<std::string, at::Tensor> targets;
   for (const auto& p : model.named_parameters(true)) targets.emplace(p.key(), p.value());
@@ -100,21 +104,52 @@ LoadReport load_weights(torch::nn::Module& model, const io::NamedTensors& tensor
     if (!options.prefix.empty() && !key.starts_with(options.prefix)) continue;
     report.missing.push_back(key);
   }
-  if (options.strict &&
-      (!report.missing.empty() || !report.unexpected.empty() || !report.wrong_shape.empty())) {
+  if (options.strict && (!report.missing.empty() || !report.wrong_shape.empty() ||
+                         (!report.unexpected.empty() && !options.allow_unexpected))) {
     throw Error(ErrorLocation{.file = source}, "weights do not fit the model: " + report.summary());
   }
   return report;
 }
 
-LoadReport load_pretrain_weights(torch::nn::Module& model, const io::NamedTensors& tensors,
+LoadReport load_pretrain_weights(torch::nn::Module& model, const io::NamedTensors& file_tensors,
                                  const std::string& source) {
+  io::NamedTensors tensors = file_tensors;
+  const std::string body = "backbone.body.";
+  if (uses_paddle_names(tensors)) {
+    tensors = from_paddle_names(tensors);
+    // A Paddle backbone file (every name under the body once mapped, or an ImageNet head
+    // beside it) loads like torchvision's ImageNet files: by the body's names alone.
+    const bool backbone_only =
+        std::all_of(tensors.begin(), tensors.end(),
+                    [&](const auto& t) {
+                      return t.first.starts_with(body) || !t.first.starts_with("backbone.");
+                    }) &&
+        std::none_of(tensors.begin(), tensors.end(), [](const auto& t) {
+          return t.first.starts_with("roi_heads.") || t.first.starts_with("rpn.");
+        });
+    if (backbone_only) {
+      io::NamedTensors stripped;
+      for (auto& [key, tensor] : tensors) {
+        if (key.starts_with(body)) {
+          stripped.emplace_back(key.substr(body.size()), tensor);
+        } else if (!key.starts_with("fc")) {   // an ImageNet classifier is no part of a detector
+          stripped.emplace_back(key, tensor);  // reported as not used
+        }
+      }
+      tensors = std::move(stripped);
+      LoadOptions options;
+      options.prefix = body;
+      // PaddleDetection's own loader takes what matches; what does not is listed here.
+      options.allow_unexpected = true;
+      return load_weights(model, tensors, options, source);
+    }
+  }
   const bool imagenet = std::any_of(tensors.begin(), tensors.end(), [](const auto& t) {
     return t.first.starts_with("layer1.") || t.first == "conv1.weight";
   });
   LoadOptions options;
   if (imagenet) {
-    options.prefix = "backbone.body.";
+    options.prefix = body;
   } else {
     options.skip_mismatched_class_layers = true;
   }

@@ -1,5 +1,5 @@
-// Loading weights into the model by name, with torchvision's current and older key names,
-// and a report of what did not fit.
+// Loading weights into the model by name, with torchvision's current and older key names and
+// PaddleDetection's (paddle_names.h), and a report of what did not fit.
 #pragma once
 
 #include <string>
@@ -27,6 +27,8 @@ struct LoadOptions {
   std::string prefix;
   // Missing, unexpected or wrongly shaped keys are an error (mrcnn::Error listing them).
   bool strict = true;
+  // With strict: unexpected keys are only reported (backbone files with extra heads).
+  bool allow_unexpected = false;
 };
 
 // Renames older torchvision keys (before the Conv2dNormActivation wrappers) to current ones.
@@ -35,8 +37,9 @@ std::string canonical_key(const std::string& key);
 LoadReport load_weights(torch::nn::Module& model, const io::NamedTensors& tensors,
                         const LoadOptions& options, const std::string& source);
 
-// PaddleDetection's `pretrain_weights`: either an ImageNet ResNet (keys conv1.*, layer1.*, fc.*),
-// loaded into the backbone alone, or a whole detector, loaded except the class-specific layers
+// PaddleDetection's `pretrain_weights`: either an ImageNet ResNet (torchvision's keys conv1.*,
+// layer1.*, fc.*, or PaddleDetection's conv1.conv1.*, res2.*), loaded into the backbone alone,
+// or a whole detector, loaded except the class-specific layers
 // when the number of classes differs (fine-tuning).
 LoadReport load_pretrain_weights(torch::nn::Module& model, const io::NamedTensors& tensors,
                                  const std::string& source);
