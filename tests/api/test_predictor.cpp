@@ -7,16 +7,11 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "mrcnn/api/predictor.h"
-#include "mrcnn/build/model.h"
-#include "mrcnn/config/loader.h"
-#include "mrcnn/data/shapes.h"
-#include "mrcnn/engine/checkpoint.h"
 #include "mrcnn/io/image.h"
-#include "mrcnn/io/safetensors.h"
+#include "support/random_shapes_model.h"
 
 namespace mrcnn::api {
 namespace {
@@ -34,25 +29,8 @@ void expect_same(const structures::Instances& a, const structures::Instances& b)
 TEST(Predictor, FourThreadsGetTheSingleThreadResults) {
   const fs::path dir =
       fs::temp_directory_path() / ("mrcnn_predictor_test_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  data::make_shapes({.out_dir = (dir / "shapes").string(),
-                     .train_images = 0,
-                     .val_images = 8,
-                     .seed = 3,
-                     .width = 96,
-                     .height = 80});
-  const std::string config_path = (dir / "model.yml").string();
-  std::ofstream(config_path) << "_BASE_: ['" << std::getenv("MRCNN_SOURCE_DIR")
-                             << "/configs/shapes/mask_rcnn_r18_fpn_shapes.yml']\n"
-                             << "TestDataset: {dataset_dir: " << (dir / "shapes").string() << "}\n"
-                             << "BBoxPostProcess: {nms: {score_threshold: 0.0}}\n";
-  // Random weights, saved as a checkpoint's weights file would be.
-  at::manual_seed(1);
-  modeling::MaskRCNN model(build::model_options(config::load_config(config_path)));
-  const std::string weights = (dir / "weights.safetensors").string();
-  io::save_safetensors(weights, engine::model_state(*model));
-
-  const Predictor predictor = Predictor::load(config_path, weights, "cpu");
+  const testing::RandomShapesModel model = testing::write_random_shapes_model(dir, 8);
+  const Predictor predictor = Predictor::load(model.config, model.weights, "cpu");
   EXPECT_EQ(predictor.labels().category_name(1), "circle");
   std::vector<at::Tensor> images;
   for (const auto& entry : fs::directory_iterator(dir / "shapes" / "val"))

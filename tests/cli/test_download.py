@@ -95,6 +95,36 @@ def test_an_interrupted_download_resumes_and_the_cache_serves_the_next_run(serve
     assert len(Handler.requests) == asked  # from the cache, no new request
 
 
+def test_weights_by_url_serve_infer_like_the_local_file(tmp_path):
+    """--weights URL: a trained model's weights, fetched, give infer the local file's results."""
+    source = Path(os.environ.get("MRCNN_SOURCE_DIR", "."))
+    tiny = str(source / "tests/cli/configs/tiny_shapes.yml")
+    shapes = tmp_path / "shapes"
+    assert subprocess.run([MRCNN, "make-shapes", "--out", str(shapes), "--train", "8", "--val", "2", "--size",
+                           "128x128"], capture_output=True).returncode == 0
+    data = ["-o", f"TrainDataset.dataset_dir={shapes}", f"TestDataset.dataset_dir={shapes}", f"save_dir={tmp_path}"]
+    trained = subprocess.run([MRCNN, "train", "-c", tiny, "--iters", "3", "--no_tensorboard", *data],
+                             capture_output=True, text=True)
+    assert trained.returncode == 0, trained.stderr
+    local = tmp_path / "tiny_shapes" / "model_final.safetensors"
+    Handler.payload, Handler.requests, Handler.cut_done = local.read_bytes(), [], set()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/whole/model_final.safetensors"
+        results = {}
+        for name, weights in [("local", str(local)), ("url", url)]:
+            done = subprocess.run([MRCNN, "infer", "-c", tiny, "--weights", weights, "--infer_dir", str(shapes / "val"),
+                                   "--save_results", "--output_dir", str(tmp_path / name), *data],
+                                  capture_output=True, text=True, env=dict(os.environ, MRCNN_HOME=str(tmp_path / "home")))
+            assert done.returncode == 0, done.stderr
+            results[name] = (tmp_path / name / "mask.json").read_text()
+        assert results["url"] == results["local"]
+        assert (tmp_path / "home" / "weights" / "model_final.safetensors").read_bytes() == local.read_bytes()
+    finally:
+        httpd.shutdown()
+
+
 def test_a_download_whose_checksum_does_not_match_its_name_is_rejected_and_deleted(server, tmp_path):
     base, name, _ = server
     result = convert(f"{base}/bad/{name}", tmp_path / "out.safetensors", tmp_path / "home")

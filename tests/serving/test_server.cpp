@@ -8,21 +8,16 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <thread>
 
 #include "mrcnn/api/predictor.h"
-#include "mrcnn/build/model.h"
 #include "mrcnn/coco/rle.h"
 #include "mrcnn/common/error.h"
 #include "mrcnn/common/file.h"
-#include "mrcnn/config/loader.h"
-#include "mrcnn/data/shapes.h"
-#include "mrcnn/engine/checkpoint.h"
 #include "mrcnn/io/image.h"
-#include "mrcnn/io/safetensors.h"
 #include "mrcnn/serving/server.h"
+#include "support/random_shapes_model.h"
 
 namespace mrcnn::serving {
 namespace {
@@ -33,23 +28,11 @@ using namespace std::chrono_literals;
 class ServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / ("mrcnn_server_test_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    data::make_shapes({.out_dir = (dir_ / "shapes").string(),
-                       .train_images = 0,
-                       .val_images = 2,
-                       .seed = 3,
-                       .width = 96,
-                       .height = 80});
-    config_ = (dir_ / "model.yml").string();
-    std::ofstream(config_) << "_BASE_: ['" << std::getenv("MRCNN_SOURCE_DIR")
-                           << "/configs/shapes/mask_rcnn_r18_fpn_shapes.yml']\n"
-                           << "TestDataset: {dataset_dir: " << (dir_ / "shapes").string() << "}\n"
-                           << "BBoxPostProcess: {nms: {score_threshold: 0.0}}\n";
-    at::manual_seed(1);
-    modeling::MaskRCNN model(build::model_options(config::load_config(config_)));
-    weights_ = (dir_ / "weights.safetensors").string();
-    io::save_safetensors(weights_, engine::model_state(*model));
+    const testing::RandomShapesModel model = testing::write_random_shapes_model(
+        fs::temp_directory_path() / ("mrcnn_server_test_" + std::to_string(getpid())), 2);
+    dir_ = model.dir;
+    config_ = model.config;
+    weights_ = model.weights;
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
 

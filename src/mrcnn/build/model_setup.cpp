@@ -4,6 +4,7 @@
 
 #include "mrcnn/build/model.h"
 #include "mrcnn/common/error.h"
+#include "mrcnn/io/download.h"
 #include "mrcnn/io/safetensors.h"
 #include "mrcnn/modeling/weights.h"
 
@@ -12,7 +13,7 @@ namespace mrcnn::build {
 std::string resolve_weights_path(const std::string& path, const config::Config& config) {
   const std::string chosen = path.empty() ? config.weights : path;
   if (chosen.empty()) throw Error("no weights given: use --weights FILE or -o weights=FILE");
-  if (std::filesystem::exists(chosen)) return chosen;
+  if (io::is_url(chosen) || std::filesystem::exists(chosen)) return chosen;  // URLs: fetched
   for (const char* extension : {".safetensors", ".pth"}) {
     if (std::filesystem::exists(chosen + extension)) return chosen + extension;
   }

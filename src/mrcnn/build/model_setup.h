@@ -12,7 +12,8 @@
 
 namespace mrcnn::build {
 
-// `path`, else the config's `weights`; a missing extension may be .safetensors or .pth.
+// `path`, else the config's `weights`; a missing extension may be .safetensors or .pth; an
+// http(s) URL is kept (loading fetches it into the weights cache).
 std::string resolve_weights_path(const std::string& path, const config::Config& config);
 
 // notes: where the report of the loaded weights goes (nullptr: nowhere).

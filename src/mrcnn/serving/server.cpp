@@ -14,6 +14,7 @@
 #include "mrcnn/common/error.h"
 #include "mrcnn/common/json_writer.h"
 #include "mrcnn/common/sha256.h"
+#include "mrcnn/io/download.h"
 #include "mrcnn/io/image.h"
 #include "mrcnn/serving/batcher.h"
 #include "mrcnn/serving/detections_json.h"
@@ -85,13 +86,18 @@ std::string media_type(const httplib::Request& req) {
   return type;
 }
 
+// Weights given by URL were fetched into the cache when the model loaded: that file.
+std::string local_file(const std::string& weights) {
+  return io::is_url(weights) ? io::fetch_to_cache(weights) : weights;
+}
+
 }  // namespace
 
 struct Server::State {
   explicit State(const ServerOptions& o)
       : options(o),
         predictor(api::Predictor::load(o.config_path, o.weights, o.device, o.overrides)),
-        weights_sha256(sha256_file_hex(predictor.description().weights_path)),
+        weights_sha256(sha256_file_hex(local_file(predictor.description().weights_path))),
         metrics(o.max_batch) {}
 
   ServerOptions options;
