@@ -1,5 +1,8 @@
 // Test helper for the reference tests:
 //   image_tool IN OUT.png               decodes an image file with our decoder, writes it as PNG
+//   image_tool --paddle IN OUT.png      the same, decoding as under paddle arithmetic (EXIF
+//                                       orientation applied, alpha dropped); prints the size
+//                                       the header reports, "h w"
 //   image_tool size H W SHORT MAX ROUNDING
 //       the size our preprocessing resizes an H x W image to (short side SHORT, long side at
 //       most MAX, ROUNDING "nearest" or "floor"): "h w"
@@ -20,6 +23,13 @@ int main(int argc, char** argv) {
       const auto size =
           data::fixed_geometry({std::stoll(argv[2]), std::stoll(argv[3])}, options).size;
       std::cout << size[0] << " " << size[1] << "\n";
+      return 0;
+    }
+    if (argc == 4 && std::string(argv[1]) == "--paddle") {
+      const io::DecodeOptions paddle{.exif_orientation = true, .drop_alpha = true};
+      const io::ImageHeader header = io::read_image_header(argv[2], 0, paddle);
+      io::write_image_file(io::decode_image_file(argv[2], 0, paddle), argv[3]);
+      std::cout << header.height << " " << header.width << "\n";
       return 0;
     }
     if (argc == 3) {

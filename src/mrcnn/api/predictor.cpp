@@ -7,6 +7,7 @@
 #include "mrcnn/build/device.h"
 #include "mrcnn/build/labels.h"
 #include "mrcnn/build/model_setup.h"
+#include "mrcnn/build/paths.h"
 #include "mrcnn/build/readers.h"
 #include "mrcnn/config/loader.h"
 #include "mrcnn/data/transforms.h"
@@ -20,6 +21,7 @@ struct Predictor::State {
   mutable modeling::MaskRCNN model{nullptr};
   data::TransformOptions transform;
   int64_t max_image_pixels = io::kDefaultMaxImagePixels;
+  io::DecodeOptions decode;
   std::optional<structures::LabelMap> labels;  // set by load()
   Description description;
 };
@@ -38,11 +40,13 @@ Predictor Predictor::load(const std::string& config_path, const std::string& wei
   state->model = build::load_model(config, weights, state->device);
   state->transform = build::transform_options(config.test_reader);
   state->max_image_pixels = config.max_image_pixels;
+  state->decode = build::decode_options(config);
   state->labels = build::inference_categories(config).labels;
   state->description = {.config_name = config.config_name,
                         .weights_path = weights,
                         .device = state->device.str(),
-                        .max_image_pixels = config.max_image_pixels};
+                        .max_image_pixels = config.max_image_pixels,
+                        .decode = state->decode};
   return Predictor(std::move(state));
 }
 
@@ -62,7 +66,7 @@ structures::Instances Predictor::predict(const at::Tensor& image) const {
 }
 
 structures::Instances Predictor::predict_file(const std::string& image_path) const {
-  return predict(io::decode_image_file(image_path, state_->max_image_pixels));
+  return predict(io::decode_image_file(image_path, state_->max_image_pixels, state_->decode));
 }
 
 const structures::LabelMap& Predictor::labels() const { return *state_->labels; }

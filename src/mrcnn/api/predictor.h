@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "mrcnn/io/image.h"
 #include "mrcnn/structures/instances.h"
 #include "mrcnn/structures/label_map.h"
 
@@ -46,6 +47,7 @@ class Predictor {
     std::string weights_path;      // as resolved (the config's `weights` when none was given)
     std::string device;            // "cpu", "cuda:0", ...
     int64_t max_image_pixels = 0;  // the config's max_image_pixels (0: no limit)
+    io::DecodeOptions decode;      // how the config's images are decoded
   };
   const Description& description() const;
 

@@ -7,6 +7,7 @@
 
 #include "mrcnn/build/device.h"
 #include "mrcnn/build/model_setup.h"
+#include "mrcnn/build/paths.h"
 #include "mrcnn/build/readers.h"
 #include "mrcnn/common/memory.h"
 #include "mrcnn/data/transforms.h"
@@ -21,7 +22,7 @@ BenchResult run_bench_job(const config::Config& cfg, const BenchJobOptions& o) {
   const data::TransformOptions transform = transform_options(cfg.eval_reader);
   std::vector<at::Tensor> images;
   for (const auto& path : o.images)
-    images.push_back(io::decode_image_file(path, cfg.max_image_pixels));
+    images.push_back(io::decode_image_file(path, cfg.max_image_pixels, decode_options(cfg)));
   auto run_all = [&] {
     solver::AutocastScope autocast(device.type(), solver::amp_dtype(cfg.amp_dtype, device), o.amp);
     int64_t detections = 0;

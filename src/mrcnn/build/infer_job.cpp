@@ -80,7 +80,8 @@ InferJobResult run_infer_job(const config::Config& cfg, const InferJobOptions& o
     std::vector<std::size_t> read;  // positions in `images` of `pictures`
     for (std::size_t i = first; i < last; ++i) {
       try {
-        pictures.push_back(io::decode_image_file(images[i].string(), cfg.max_image_pixels));
+        pictures.push_back(
+            io::decode_image_file(images[i].string(), cfg.max_image_pixels, decode_options(cfg)));
         read.push_back(i);
       } catch (const Error& e) {  // one bad file costs its own results, not the others'
         result.failed.push_back(images[i].string());

@@ -15,6 +15,8 @@ modeling::ProposalOptions proposal_options(const config::ProposalConfig& p) {
 
 modeling::MaskRCNNOptions model_options(const config::Config& c) {
   modeling::MaskRCNNOptions o;
+  o.arithmetic = c.arithmetic == "torchvision" ? modeling::Arithmetic::kTorchvision
+                                               : modeling::Arithmetic::kPaddle;
   o.resnet.depth = c.resnet.depth;
   // sync_bn builds bn: frozen, or in one process, they are the same layer; a training job
   // with several processes refuses trainable sync_bn (build/train_job.cpp).

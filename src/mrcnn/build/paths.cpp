@@ -13,7 +13,14 @@ std::string output_dir(const config::Config& config) {
 }
 
 data::ImageFolder image_folder(const config::Config& config, const config::DatasetConfig& dataset) {
-  return {.dir = dataset_path(dataset, dataset.image_dir), .max_pixels = config.max_image_pixels};
+  return {.dir = dataset_path(dataset, dataset.image_dir),
+          .max_pixels = config.max_image_pixels,
+          .decode = decode_options(config)};
+}
+
+io::DecodeOptions decode_options(const config::Config& config) {
+  const bool paddle = config.arithmetic == "paddle";
+  return {.exif_orientation = paddle, .drop_alpha = paddle};
 }
 
 }  // namespace mrcnn::build

@@ -74,6 +74,11 @@ struct Config {
   // category by id (PaddleDetection, detectron2); "category_id": label == category id, with
   // num_classes + 1 slots (torchvision's COCO models: 91).
   std::string label_map = "contiguous";
+  // Our extension: whose arithmetic the model follows where PaddleDetection and torchvision
+  // differ (anchors, box losses, detection filtering, mask pasting: modeling/arithmetic.h).
+  // "paddle" reproduces PaddleDetection, so its own configs behave as there; the torchvision
+  // config says "torchvision".
+  std::string arithmetic = "paddle";
   int64_t epoch = 12;
   std::string weights;
   std::string pretrain_weights;
@@ -144,6 +149,7 @@ struct Config {
     v("metric", s.metric);
     v("num_classes", s.num_classes);
     v("label_map", s.label_map);
+    v("arithmetic", s.arithmetic);
     v("epoch", s.epoch);
     v("weights", s.weights);
     v("pretrain_weights", s.pretrain_weights);

@@ -202,6 +202,7 @@ void check_model(Problems& p, const Config& c) {
   p.one_of("metric", c.metric, {"COCO"});
   p.at_least<int64_t>("num_classes", c.num_classes, 1);
   p.one_of("label_map", c.label_map, {"contiguous", "category_id"});
+  p.one_of("arithmetic", c.arithmetic, {"paddle", "torchvision"});
   p.one_of("MaskRCNN.backbone", c.mask_rcnn.backbone, {"ResNet"});
   p.one_of("MaskRCNN.neck", c.mask_rcnn.neck, {"FPN"});
   p.one_of("MaskRCNN.rpn_head", c.mask_rcnn.rpn_head, {"RPNHead"});

@@ -29,7 +29,7 @@ at::Tensor read_dataset_image(const ImageFolder& folder, const coco::Image& imag
   const std::string path = join_path(folder.dir, image.file_name);
   at::Tensor rgb;
   try {
-    rgb = io::decode_image_file(path, folder.max_pixels);
+    rgb = io::decode_image_file(path, folder.max_pixels, folder.decode);
   } catch (const Error& e) {
     throw Error(location(path, image), e.message());
   }
@@ -48,7 +48,7 @@ std::vector<ImageProblem> check_dataset_images(const coco::Dataset& dataset,
     const coco::Image& image = dataset.images[static_cast<std::size_t>(image_indices[k])];
     const std::string path = join_path(folder.dir, image.file_name);
     try {
-      const io::ImageHeader header = io::read_image_header(path, folder.max_pixels);
+      const io::ImageHeader header = io::read_image_header(path, folder.max_pixels, folder.decode);
       check_size(path, image, header.height, header.width);
     } catch (const Error& e) {
       found[k] = Error(location(path, image), e.message()).what();

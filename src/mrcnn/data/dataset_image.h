@@ -15,10 +15,11 @@
 
 namespace mrcnn::data {
 
-// Where a dataset's images are, and the largest image (in pixels) that may be decoded.
+// Where a dataset's images are, the largest image (in pixels) that may be decoded, and how.
 struct ImageFolder {
   std::string dir;
   int64_t max_pixels = io::kDefaultMaxImagePixels;
+  io::DecodeOptions decode;
 };
 
 // uint8 [H, W, 3] RGB. Throws mrcnn::Error naming the file and the image id when the file is

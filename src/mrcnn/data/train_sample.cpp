@@ -57,6 +57,8 @@ TrainSample read_train_sample(const coco::Dataset& dataset, const coco::Training
   std::vector<float> boxes;
   std::vector<int64_t> classes;
   std::vector<uint8_t> crowd;
+  std::vector<structures::Polygons> polygons;
+  bool any_polygon = false;
   const double sx = double(size[1]) / info.width, sy = double(size[0]) / info.height;
   for (int64_t g = 0; g < count; ++g) {
     const coco::Annotation& ann = dataset.annotations[record.annotation_indices[g]];
@@ -66,6 +68,19 @@ TrainSample read_train_sample(const coco::Dataset& dataset, const coco::Training
       std::tie(x1, x2) = std::pair{double(size[1]) - x2, double(size[1]) - x1};
     }
     boxes.insert(boxes.end(), {float(x1), float(b[1] * sy), float(x2), float(b[3] * sy)});
+    structures::Polygons outline;
+    if (!ann.iscrowd && ann.segmentation.kind == coco::Segmentation::Kind::kPolygons) {
+      outline = ann.segmentation.polygons;
+      for (std::vector<double>& polygon : outline) {
+        for (std::size_t k = 0; k + 1 < polygon.size(); k += 2) {
+          polygon[k] *= sx;
+          if (sample.geometry.flip) polygon[k] = double(size[1]) - polygon[k];
+          polygon[k + 1] *= sy;
+        }
+      }
+    }
+    any_polygon = any_polygon || !outline.empty();
+    polygons.push_back(std::move(outline));
     classes.push_back(labels.label_of(ann.category_id));
     crowd.push_back(ann.iscrowd ? 1 : 0);
   }
@@ -74,6 +89,7 @@ TrainSample read_train_sample(const coco::Dataset& dataset, const coco::Training
   sample.targets.labels = at::tensor(classes, at::kLong);
   sample.targets.masks = instance_masks(dataset, record, info);
   sample.targets.crowd = at::tensor(crowd, at::kByte).to(at::kBool);
+  if (any_polygon) sample.targets.polygons = std::move(polygons);
   return sample;
 }
 

@@ -13,6 +13,7 @@
 #include "mrcnn/common/error.h"
 #include "mrcnn/common/file.h"
 #include "mrcnn/common/strings.h"
+#include "mrcnn/io/exif.h"
 
 namespace mrcnn::io {
 namespace {
@@ -70,11 +71,15 @@ ParsedHeader parse_png_header(std::span<const uint8_t> bytes) {
   return h;
 }
 
-ParsedHeader parse_header(std::span<const uint8_t> bytes) {
+ParsedHeader parse_header(std::span<const uint8_t> bytes, const DecodeOptions& options) {
   if (is_jpeg(bytes)) {
     TjHandle handle(tjInitDecompress());
     if (!handle) return {.error = "cannot initialise the JPEG decoder"};
-    return parse_jpeg_header(handle.get(), bytes);
+    ParsedHeader header = parse_jpeg_header(handle.get(), bytes);
+    if (options.exif_orientation && orientation_swaps_axes(jpeg_exif_orientation(bytes))) {
+      std::swap(header.size.height, header.size.width);
+    }
+    return header;
   }
   if (is_png(bytes)) return parse_png_header(bytes);
   return {.error = bytes.empty() ? "empty image file" : "not a JPEG or PNG file"};
@@ -90,8 +95,8 @@ void check_pixel_count(const std::string& name, ImageHeader size, int64_t max_pi
   }
 }
 
-at::Tensor decode_jpeg(std::span<const uint8_t> bytes, const std::string& name,
-                       int64_t max_pixels) {
+at::Tensor decode_jpeg(std::span<const uint8_t> bytes, const std::string& name, int64_t max_pixels,
+                       const DecodeOptions& options) {
   TjHandle handle(tjInitDecompress());
   if (!handle) fail(name, "cannot initialise the JPEG decoder");
   const ParsedHeader header = parse_jpeg_header(handle.get(), bytes);
@@ -118,10 +123,12 @@ at::Tensor decode_jpeg(std::span<const uint8_t> bytes, const std::string& name,
     at::Tensor k = ink.select(2, 3).unsqueeze(2);
     out = ((ink.narrow(2, 0, 3) * k + 127) / 255).to(at::kByte).contiguous();
   }
+  if (options.exif_orientation) out = apply_orientation(out, jpeg_exif_orientation(bytes));
   return out;
 }
 
-at::Tensor decode_png(std::span<const uint8_t> bytes, const std::string& name, int64_t max_pixels) {
+at::Tensor decode_png(std::span<const uint8_t> bytes, const std::string& name, int64_t max_pixels,
+                      const DecodeOptions& options) {
   png_image image;
   std::memset(&image, 0, sizeof(image));
   image.version = PNG_IMAGE_VERSION;
@@ -136,12 +143,19 @@ at::Tensor decode_png(std::span<const uint8_t> bytes, const std::string& name, i
     png_image_free(&image);
     throw;
   }
-  // libpng converts grayscale and palette input; alpha is composited onto black. 16-bit files
-  // are read as 16-bit values and scaled to 8 bits (as OpenCV does), not gamma-converted.
+  // libpng converts grayscale and palette input; alpha is composited onto black, or read and
+  // then dropped. 16-bit files are read as 16-bit values and scaled to 8 bits (as OpenCV
+  // does), not gamma-converted.
   const bool sixteen_bit = (image.format & PNG_FORMAT_FLAG_LINEAR) != 0;
-  image.format = sixteen_bit ? PNG_FORMAT_LINEAR_RGB : PNG_FORMAT_RGB;
+  // libpng gives 8-bit colour with alpha unpremultiplied (its 16-bit linear output would be
+  // premultiplied): only then is dropping the alpha channel the stored colour.
+  const bool keep_alpha =
+      options.drop_alpha && !sixteen_bit && (image.format & PNG_FORMAT_FLAG_ALPHA) != 0;
+  image.format = sixteen_bit  ? PNG_FORMAT_LINEAR_RGB
+                 : keep_alpha ? PNG_FORMAT_RGBA
+                              : PNG_FORMAT_RGB;
   const int64_t h = image.height, w = image.width;
-  at::Tensor out = at::empty({h, w, 3}, sixteen_bit ? at::kShort : at::kByte);
+  at::Tensor out = at::empty({h, w, keep_alpha ? 4 : 3}, sixteen_bit ? at::kShort : at::kByte);
   png_color black{0, 0, 0};
   if (!png_image_finish_read(&image, &black, out.data_ptr(), 0, nullptr)) {
     const std::string why = image.message;
@@ -153,6 +167,7 @@ at::Tensor decode_png(std::span<const uint8_t> bytes, const std::string& name, i
     const at::Tensor wide = out.to(at::kInt).bitwise_and(0xFFFF);
     out = ((wide * 255 + 32767) / 65535).to(at::kByte);
   }
+  if (keep_alpha) out = out.narrow(2, 0, 3).contiguous();
   return out;
 }
 
@@ -164,26 +179,29 @@ at::Tensor to_cpu_rgb(const at::Tensor& rgb) {
 
 }  // namespace
 
-at::Tensor decode_image(std::span<const uint8_t> bytes, const std::string& name,
-                        int64_t max_pixels) {
-  if (is_jpeg(bytes)) return decode_jpeg(bytes, name, max_pixels);
-  if (is_png(bytes)) return decode_png(bytes, name, max_pixels);
+at::Tensor decode_image(std::span<const uint8_t> bytes, const std::string& name, int64_t max_pixels,
+                        const DecodeOptions& options) {
+  if (is_jpeg(bytes)) return decode_jpeg(bytes, name, max_pixels, options);
+  if (is_png(bytes)) return decode_png(bytes, name, max_pixels, options);
   fail(name, bytes.empty() ? "empty image file" : "not a JPEG or PNG file");
 }
 
-at::Tensor decode_image_file(const std::string& path, int64_t max_pixels) {
-  return decode_image(read_file_bytes(path), path, max_pixels);
+at::Tensor decode_image_file(const std::string& path, int64_t max_pixels,
+                             const DecodeOptions& options) {
+  return decode_image(read_file_bytes(path), path, max_pixels, options);
 }
 
-ImageHeader read_image_header(const std::string& path, int64_t max_pixels) {
+ImageHeader read_image_header(const std::string& path, int64_t max_pixels,
+                              const DecodeOptions& options) {
   // Headers sit at the start of a file, after at most some metadata (EXIF, ICC profiles):
   // a first read of 64 KiB covers nearly every image; the whole file settles the others.
   constexpr std::size_t kFirstRead = 64 * 1024;
   std::size_t file_size = 0;
   std::vector<uint8_t> bytes = read_file_prefix(path, kFirstRead, &file_size);
-  ParsedHeader header = parse_header(bytes);
+  ParsedHeader header = parse_header(bytes, options);
+  // An orientation tag sits before the frame header, so within what parsed it.
   if (!header.error.empty() && bytes.size() < file_size) {
-    header = parse_header(read_file_bytes(path));
+    header = parse_header(read_file_bytes(path), options);
   }
   if (!header.error.empty()) fail(path, header.error);
   check_pixel_count(path, header.size, max_pixels);
@@ -191,8 +209,8 @@ ImageHeader read_image_header(const std::string& path, int64_t max_pixels) {
 }
 
 ImageHeader read_image_header(std::span<const uint8_t> bytes, const std::string& name,
-                              int64_t max_pixels) {
-  const ParsedHeader header = parse_header(bytes);
+                              int64_t max_pixels, const DecodeOptions& options) {
+  const ParsedHeader header = parse_header(bytes, options);
   if (!header.error.empty()) fail(name, header.error);
   check_pixel_count(name, header.size, max_pixels);
   return header.size;

@@ -22,18 +22,32 @@ struct ImageHeader {
   int64_t height = 0, width = 0;
 };
 
+// Two choices where decoders differ. Ours by default: PIL's and torchvision's (a JPEG's EXIF
+// orientation is not applied; alpha is composited onto black). PaddleDetection's, through
+// OpenCV: the orientation applied (the header then reports the upright size) and alpha
+// dropped, the colour kept as stored (8-bit files; 16-bit ones are still composited).
+struct DecodeOptions {
+  bool exif_orientation = false;
+  bool drop_alpha = false;
+  bool operator==(const DecodeOptions&) const = default;
+};
+
 // Images with more than `max_pixels` pixels are refused (an error naming the file and the
 // size) before decoding.
-at::Tensor decode_image_file(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);
+at::Tensor decode_image_file(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels,
+                             const DecodeOptions& options = {});
 // `name` only feeds error messages.
 at::Tensor decode_image(std::span<const uint8_t> bytes, const std::string& name,
-                        int64_t max_pixels = kDefaultMaxImagePixels);
+                        int64_t max_pixels = kDefaultMaxImagePixels,
+                        const DecodeOptions& options = {});
 // The size from the file's header, reading as little of the file as that needs; errors as
 // decode_image_file's for a missing file, a header that does not parse, or too many pixels.
-ImageHeader read_image_header(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);
+ImageHeader read_image_header(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels,
+                              const DecodeOptions& options = {});
 // The same from bytes in memory (`name` only feeds error messages).
 ImageHeader read_image_header(std::span<const uint8_t> bytes, const std::string& name,
-                              int64_t max_pixels = kDefaultMaxImagePixels);
+                              int64_t max_pixels = kDefaultMaxImagePixels,
+                              const DecodeOptions& options = {});
 
 // `rgb` is a uint8 [H, W, 3] tensor (any device; copied to the CPU).
 std::vector<uint8_t> encode_jpeg(const at::Tensor& rgb, int quality = 90);

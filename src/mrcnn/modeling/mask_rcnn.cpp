@@ -7,6 +7,7 @@ namespace mrcnn::modeling {
 
 MaskRCNNOptions torchvision_options(int64_t num_classes) {
   MaskRCNNOptions o;
+  o.arithmetic = Arithmetic::kTorchvision;
   o.train_proposals = {
       .pre_nms_top_n = 2000, .post_nms_top_n = 2000, .min_size = 1e-3, .topk_after_collect = true};
   o.test_proposals = {
@@ -31,10 +32,11 @@ std::vector<at::Tensor> BackboneWithFPNImpl::forward(const at::Tensor& x) {
 MaskRCNNImpl::MaskRCNNImpl(const MaskRCNNOptions& o) : options_(o) {
   backbone = register_module("backbone", BackboneWithFPN(o.resnet, o.fpn_channels));
   rpn = register_module(
-      "rpn",
-      RegionProposalNetwork(AnchorGenerator(o.anchor_sizes, o.aspect_ratios, o.anchor_offset),
-                            o.fpn_channels, o.train_proposals, o.test_proposals, o.rpn_training));
-  roi_heads = register_module("roi_heads", RoIHeads(o.fpn_channels, o.roi_heads));
+      "rpn", RegionProposalNetwork(AnchorGenerator(o.anchor_sizes, o.aspect_ratios, o.anchor_offset,
+                                                   {4, 8, 16, 32, 64}, o.arithmetic),
+                                   o.fpn_channels, o.train_proposals, o.test_proposals,
+                                   o.rpn_training, o.arithmetic));
+  roi_heads = register_module("roi_heads", RoIHeads(o.fpn_channels, o.roi_heads, o.arithmetic));
   if (o.channels_last) {
     // Loading weights copies into these tensors and moving them keeps their layout.
     for (at::Tensor& p : parameters()) {
@@ -75,7 +77,8 @@ std::vector<structures::Instances> MaskRCNNImpl::detect(const structures::ImageL
   std::vector<structures::Instances> out;
   for (std::size_t i = 0; i < raw.size(); ++i) {
     c10::InferenceMode inference_mode;
-    out.push_back(postprocess(raw[i], batch.original_sizes[i], options_.postprocess, min_score));
+    out.push_back(postprocess(raw[i], batch.original_sizes[i], options_.postprocess, min_score,
+                              options_.arithmetic));
   }
   return out;
 }

@@ -22,6 +22,9 @@ namespace mrcnn::modeling {
 // Defaults are the recipe's (PaddleDetection's mask_rcnn_r50_fpn_1x_coco), the same as those
 // of an empty config.
 struct MaskRCNNOptions {
+  // Whose arithmetic where the references differ (arithmetic.h): PaddleDetection's for the
+  // recipe, torchvision's for its checkpoints.
+  Arithmetic arithmetic = Arithmetic::kPaddle;
   ResNetOptions resnet;
   int64_t fpn_channels = 256;
   std::vector<std::vector<double>> anchor_sizes = {{32}, {64}, {128}, {256}, {512}};
@@ -39,8 +42,8 @@ struct MaskRCNNOptions {
   bool operator==(const MaskRCNNOptions&) const = default;
 };
 
-// torchvision's maskrcnn_resnet50_fpn settings (91 classes, aligned=false, sampling 2,
-// 2000 training proposals per image, proposals at least 1e-3 px).
+// torchvision's maskrcnn_resnet50_fpn settings (its arithmetic, 91 classes, aligned=false,
+// sampling 2, 2000 training proposals per image, proposals at least 1e-3 px).
 MaskRCNNOptions torchvision_options(int64_t num_classes = 91);
 
 class BackboneWithFPNImpl : public torch::nn::Module {

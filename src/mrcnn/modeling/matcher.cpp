@@ -20,7 +20,9 @@ at::Tensor Matcher::operator()(const at::Tensor& quality) const {
     // Every prediction that ties for a ground truth's best quality keeps its match.
     const at::Tensor best = std::get<0>(quality.max(1));
     // A mask rather than a list of indices: no wait for a GPU to learn the list's length.
-    const at::Tensor ties = (quality == best.unsqueeze(1)).any(0);
+    at::Tensor ties = quality == best.unsqueeze(1);
+    if (needs_overlap_) ties = ties.logical_and(quality > 0);
+    ties = ties.any(0);
     return at::where(ties, all_matches, matches);
   }
   return matches;

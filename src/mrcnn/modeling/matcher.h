@@ -14,8 +14,14 @@ class Matcher {
   static constexpr int64_t kBelowLowThreshold = -1;
   static constexpr int64_t kBetweenThresholds = -2;
 
-  Matcher(double high_threshold, double low_threshold, bool allow_low_quality_matches)
-      : high_(high_threshold), low_(low_threshold), allow_low_quality_(allow_low_quality_matches) {}
+  // low_quality_needs_overlap: a ground truth's best predictions count only when they overlap
+  // it at all (PaddleDetection); torchvision's rule keeps them even at IoU 0.
+  Matcher(double high_threshold, double low_threshold, bool allow_low_quality_matches,
+          bool low_quality_needs_overlap = false)
+      : high_(high_threshold),
+        low_(low_threshold),
+        allow_low_quality_(allow_low_quality_matches),
+        needs_overlap_(low_quality_needs_overlap) {}
 
   // quality [G, N] (IoU of every ground truth with every prediction) -> [N] int64: the matched
   // ground-truth index, or kBelowLowThreshold / kBetweenThresholds.
@@ -26,6 +32,7 @@ class Matcher {
  private:
   double high_, low_;
   bool allow_low_quality_;
+  bool needs_overlap_;
 };
 
 // Predictions (anchors, proposals) labelled against one image's ground truth.

@@ -213,7 +213,7 @@ void Server::State::predict(const httplib::Request& req, httplib::Response& res)
       if (bytes.empty()) throw RequestFailure{400, upload.label + ": empty, no image sent"};
       io::ImageHeader header;
       try {
-        header = io::read_image_header(bytes, upload.label, 0);
+        header = io::read_image_header(bytes, upload.label, 0, predictor.description().decode);
       } catch (const Error& e) {
         throw RequestFailure{400, e.what()};
       }
@@ -224,7 +224,7 @@ void Server::State::predict(const httplib::Request& req, httplib::Response& res)
                                       " pixels"};
       }
       try {
-        images.push_back(io::decode_image(bytes, upload.label, 0));
+        images.push_back(io::decode_image(bytes, upload.label, 0, predictor.description().decode));
       } catch (const Error& e) {
         throw RequestFailure{400, e.what()};
       }

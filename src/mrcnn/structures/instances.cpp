@@ -25,10 +25,13 @@ Instances Instances::index(const at::Tensor& keep) const {
   out.crowd = take(crowd);
   out.masks = take(masks);
   out.mask_probs = take(mask_probs);
-  if (!mask_rles.empty()) {
+  if (!mask_rles.empty() || !polygons.empty()) {
     const at::Tensor host = positions.cpu().contiguous();
-    for (int64_t k = 0; k < host.numel(); ++k)
-      out.mask_rles.push_back(mask_rles.at(host.data_ptr<int64_t>()[k]));
+    for (int64_t k = 0; k < host.numel(); ++k) {
+      const int64_t i = host.data_ptr<int64_t>()[k];
+      if (!mask_rles.empty()) out.mask_rles.push_back(mask_rles.at(i));
+      if (!polygons.empty()) out.polygons.push_back(polygons.at(i));
+    }
   }
   return out;  // the crowd split is recomputed when asked for
 }

@@ -15,6 +15,9 @@
 
 namespace mrcnn::structures {
 
+// One object's outline: polygons [x0, y0, x1, y1, ...] whose union is the object (COCO's form).
+using Polygons = std::vector<std::vector<double>>;
+
 struct Instances {
   ImageSize image_size{};  // the image the coordinates refer to (height, width)
   at::Tensor boxes;        // [N, 4] float x1 y1 x2 y2
@@ -24,6 +27,10 @@ struct Instances {
   at::Tensor masks;        // [N, H, W] uint8 instance masks at image_size (ground truth)
   at::Tensor mask_probs;   // [N, 1, M, M] mask probabilities within each box (detections)
   std::vector<coco::Rle> mask_rles;  // binary masks at image_size, COCO RLE (final detections)
+  // Ground truth given as polygons, in the same coordinates as the boxes (host memory); an
+  // empty list for objects given as RLE. Empty when no object has one. PaddleDetection's mask
+  // targets are rasterised from these.
+  std::vector<Polygons> polygons;
 
   // The regular objects' and the crowd regions' indices ([R] and [C] int64), made on the host
   // by to() so that training never has to ask a GPU which boxes are crowd regions; undefined

@@ -64,11 +64,15 @@ at::Tensor cap_per_level(const at::Tensor& keep, const at::Tensor& levels, int64
 
 RegionProposalNetworkImpl::RegionProposalNetworkImpl(AnchorGenerator anchors, int64_t in_channels,
                                                      ProposalOptions train, ProposalOptions test,
-                                                     RPNTrainingOptions training)
+                                                     RPNTrainingOptions training,
+                                                     Arithmetic arithmetic)
     : anchor_generator_(std::move(anchors)),
       train_(train),
       test_(test),
-      matcher_(training.positive_iou, training.negative_iou, true),
+      batch_size_per_image_(training.batch_size_per_image),
+      arithmetic_(arithmetic),
+      matcher_(training.positive_iou, training.negative_iou, true,
+               /*low_quality_needs_overlap=*/arithmetic == Arithmetic::kPaddle),
       sampler_(training.batch_size_per_image, training.positive_fraction, training.use_random) {
   head = register_module("head", RPNHead(in_channels, anchor_generator_.anchors_per_location()));
 }
@@ -123,8 +127,11 @@ RPNOutput RegionProposalNetworkImpl::forward(const std::vector<at::Tensor>& feat
     at::Tensor scores = top_scores[i];
     at::Tensor lvl = levels;
     // Small boxes and NaN scores leave in one selection: one wait for a GPU, not two.
-    at::Tensor keep = at::where(structures::large_enough(boxes, o.min_size)
-                                    .logical_and(at::isnan(scores).logical_not()))[0];
+    // PaddleDetection's generate_proposals drops boxes under 1 px whatever min_size says.
+    const double min_size =
+        arithmetic_ == Arithmetic::kPaddle ? std::max(o.min_size, 1.0) : o.min_size;
+    at::Tensor keep = at::where(
+        structures::large_enough(boxes, min_size).logical_and(at::isnan(scores).logical_not()))[0];
     boxes = boxes.index_select(0, keep);
     scores = scores.index_select(0, keep);
     lvl = lvl.index_select(0, keep);
@@ -161,9 +168,15 @@ std::pair<at::Tensor, at::Tensor> RegionProposalNetworkImpl::losses(
     negative.push_back(sampled.negative + offset);
   }
   const at::Tensor sampled_positive = at::cat(positive), sampled_negative = at::cat(negative);
-  const double sampled = static_cast<double>(sampled_positive.numel() + sampled_negative.numel());
+  const bool paddle = arithmetic_ == Arithmetic::kPaddle;
+  // PaddleDetection divides by the number of anchors it would sample, whether there were that
+  // many or not.
+  const double count =
+      paddle ? static_cast<double>(batch_size_per_image_ * static_cast<int64_t>(targets.size()))
+             : static_cast<double>(sampled_positive.numel() + sampled_negative.numel());
   return rpn_loss(output.objectness, output.deltas, at::cat(labels), at::cat(regression),
-                  sampled_positive, sampled_negative, context.mean_count(std::max(sampled, 1.0)));
+                  sampled_positive, sampled_negative, context.mean_count(std::max(count, 1.0)),
+                  paddle ? BoxLoss::kL1 : BoxLoss::kSmoothL1);
 }
 
 }  // namespace mrcnn::modeling

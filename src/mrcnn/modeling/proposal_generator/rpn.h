@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "mrcnn/modeling/arithmetic.h"
 #include "mrcnn/modeling/box_coder.h"
 #include "mrcnn/modeling/matcher.h"
 #include "mrcnn/modeling/proposal_generator/anchors.h"
@@ -64,14 +65,16 @@ struct RPNOutput {
 class RegionProposalNetworkImpl : public torch::nn::Module {
  public:
   RegionProposalNetworkImpl(AnchorGenerator anchors, int64_t in_channels, ProposalOptions train,
-                            ProposalOptions test, RPNTrainingOptions training = {});
+                            ProposalOptions test, RPNTrainingOptions training = {},
+                            Arithmetic arithmetic = Arithmetic::kTorchvision);
   // With the training or the test proposal options (never from the module's mode, so that
   // inference changes no state). image_sizes: each image's size inside the padding.
   RPNOutput forward(const std::vector<at::Tensor>& features,
                     const std::vector<structures::ImageSize>& image_sizes, int64_t batch_height,
                     int64_t batch_width, bool training);
 
-  // Objectness and box losses of a forward pass against the images' ground truth.
+  // Objectness and box losses of a forward pass against the images' ground truth. Divided by
+  // the sampled anchors (torchvision) or by batch_size_per_image x images (paddle).
   std::pair<at::Tensor, at::Tensor> losses(const RPNOutput& output,
                                            const std::vector<structures::Instances>& targets,
                                            TrainingContext& context) const;
@@ -82,6 +85,8 @@ class RegionProposalNetworkImpl : public torch::nn::Module {
   AnchorGenerator anchor_generator_;
   BoxCoder box_coder_{{1.0, 1.0, 1.0, 1.0}};
   ProposalOptions train_, test_;
+  int64_t batch_size_per_image_;
+  Arithmetic arithmetic_;
   Matcher matcher_;
   BalancedSampler sampler_;
 };

@@ -2,14 +2,17 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
 #include "mrcnn/modeling/losses.h"
 #include "mrcnn/ops/nms.h"
 #include "mrcnn/structures/boxes.h"
 
 namespace mrcnn::modeling {
 
-RoIHeadsImpl::RoIHeadsImpl(int64_t in_channels, const RoIHeadsOptions& o)
+RoIHeadsImpl::RoIHeadsImpl(int64_t in_channels, const RoIHeadsOptions& o, Arithmetic arithmetic)
     : options_(o),
+      arithmetic_(arithmetic),
       box_pooler_(o.box_resolution, o.sampling_ratio, o.aligned),
       mask_pooler_(o.mask_resolution, o.mask_sampling_ratio, o.mask_aligned),
       box_coder_(o.box_weights),
@@ -56,9 +59,11 @@ std::vector<structures::Instances> RoIHeadsImpl::inference(
     scores = scores.slice(1, 1).reshape(-1);
     labels = labels.slice(1, 1).reshape(-1);
     // Low scores and small boxes leave in one selection: one wait for a GPU, not two.
-    at::Tensor keep =
-        at::where((scores > options_.score_thresh)
-                      .logical_and(structures::large_enough(boxes, options_.min_box_size)))[0];
+    at::Tensor selected = scores > options_.score_thresh;
+    if (arithmetic_ == Arithmetic::kTorchvision) {
+      selected = selected.logical_and(structures::large_enough(boxes, options_.min_box_size));
+    }
+    at::Tensor keep = at::where(selected)[0];
     boxes = boxes.index_select(0, keep);
     scores = scores.index_select(0, keep);
     labels = labels.index_select(0, keep);
@@ -128,13 +133,30 @@ LossMap RoIHeadsImpl::losses(const std::vector<at::Tensor>& features,
   auto [class_logits, box_regression] = box_predictor->forward(box_head->forward(pooled));
   auto [classification, box] =
       fast_rcnn_loss(class_logits, box_regression, at::cat(labels), at::cat(regression),
-                     context.mean_count(static_cast<double>(class_logits.size(0))));
+                     context.mean_count(static_cast<double>(class_logits.size(0))),
+                     arithmetic_ == Arithmetic::kPaddle ? BoxLoss::kL1 : BoxLoss::kSmoothL1);
 
   const at::Tensor mask_logits = mask_predictor->forward(
       mask_head->forward(mask_pooler_(levels, foreground_rois, image_sizes)));
-  const at::Tensor mask =
-      mask_rcnn_loss(mask_logits, foreground_rois, gt_masks, gt_labels, foreground_matched,
-                     context.mean_count(static_cast<double>(mask_logits.size(0))));
+  const int64_t target_size = mask_logits.size(-1);
+  std::vector<at::Tensor> mask_targets, mask_labels;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const structures::Instances& t = targets[i];
+    // PaddleDetection rasterises each object's polygons within its RoI; objects given as RLE
+    // (which PaddleDetection cannot train on) and torchvision's arithmetic crop the masks.
+    const bool from_polygons =
+        arithmetic_ == Arithmetic::kPaddle && !t.polygons.empty() &&
+        std::all_of(t.polygons.begin(), t.polygons.end(),
+                    [](const structures::Polygons& p) { return !p.empty(); });
+    mask_targets.push_back(from_polygons
+                               ? rasterize_polygons_in_boxes(t.polygons, foreground_rois[i],
+                                                             foreground_matched[i], target_size)
+                               : project_masks_on_boxes(gt_masks[i], foreground_rois[i],
+                                                        foreground_matched[i], target_size));
+    mask_labels.push_back(gt_labels[i].index_select(0, foreground_matched[i]));
+  }
+  const at::Tensor mask = mask_loss(mask_logits, at::cat(mask_targets), at::cat(mask_labels),
+                                    context.mean_count(static_cast<double>(mask_logits.size(0))));
   return {{"loss_bbox_cls", classification}, {"loss_bbox_reg", box}, {"loss_mask", mask}};
 }
 

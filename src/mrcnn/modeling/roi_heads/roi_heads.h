@@ -10,6 +10,7 @@
 #include <array>
 #include <vector>
 
+#include "mrcnn/modeling/arithmetic.h"
 #include "mrcnn/modeling/box_coder.h"
 #include "mrcnn/modeling/matcher.h"
 #include "mrcnn/modeling/roi_heads/box_head.h"
@@ -47,14 +48,17 @@ struct RoIHeadsOptions {
   double score_thresh = 0.05;
   double nms_thresh = 0.5;
   int64_t detections_per_img = 100;
-  double min_box_size = 1e-2;  // detections narrower or lower than this are dropped
+  // torchvision: detections narrower or lower than this are dropped before NMS (paddle drops
+  // only empty boxes, after rescaling them: postprocess).
+  double min_box_size = 1e-2;
   RoISamplingOptions sampling;
   bool operator==(const RoIHeadsOptions&) const = default;
 };
 
 class RoIHeadsImpl : public torch::nn::Module {
  public:
-  RoIHeadsImpl(int64_t in_channels, const RoIHeadsOptions& options);
+  RoIHeadsImpl(int64_t in_channels, const RoIHeadsOptions& options,
+               Arithmetic arithmetic = Arithmetic::kTorchvision);
 
   // Detections per image in the images' (resized) coordinates: boxes, scores, labels and
   // mask_probs [D, 1, M, M] of each detection's class. image_size is left to the caller.
@@ -76,6 +80,7 @@ class RoIHeadsImpl : public torch::nn::Module {
 
  private:
   RoIHeadsOptions options_;
+  Arithmetic arithmetic_;
   MultiScaleRoIAlign box_pooler_, mask_pooler_;
   BoxCoder box_coder_;
   Matcher matcher_;
