@@ -156,8 +156,12 @@ def test_eval_visualize_draws_pictures_and_charts(shapes, tmp_path):
     ap = np.asarray(Image.open(folder / "per_category_ap.png").convert("RGB"))
     pr = np.asarray(Image.open(folder / "precision_recall.png").convert("RGB"))
     assert ap.shape[1] == 720 and pr.shape[1] == 820
-    for chart in (ap, pr):
-        assert (chart.max(axis=2).astype(int) - chart.min(axis=2) > 60).sum() > 100  # coloured marks
+    def coloured(chart):
+        return (chart.max(axis=2).astype(int) - chart.min(axis=2) > 60).sum()
+    # Six bars (3 categories, bbox and segm) as long as the APs, which are near 0 for this tiny
+    # model: each still shows its coloured stub at the axis. The curves are coloured lines.
+    assert coloured(ap) > 6 * 5
+    assert coloured(pr) > 100
     # From the results files alone, the same pictures.
     again = run("eval", "-c", TINY, "--json_eval", "--output_eval", str(out), "--visualize", "2",
                 "--draw_threshold", "0.1", *overrides(shapes, tmp_path))

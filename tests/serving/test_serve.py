@@ -161,13 +161,19 @@ def test_query_options_filter_the_full_answer_and_masks_come_as_asked(model):
         # Polygons trace the RLE's pixels: rasterised by pycocotools they give exactly the mask
         # with its holes filled (COCO polygons cannot carry holes).
         shaped = server.predict_json(image, "?masks=polygon")["detections"]
+        outlined = 0
         for d, p in zip(full, shaped):
             h, w = d["segmentation"]["size"]
             mask = mask_utils.decode({"size": [h, w], "counts": d["segmentation"]["counts"].encode()})
             polygons = p["segmentation"]
+            if not mask.any():  # no pixel reached the threshold: no outline
+                assert polygons == []
+                continue
             assert polygons and all(len(poly) % 2 == 0 and len(poly) >= 8 for poly in polygons)
             drawn = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(polygons, h, w)))
             assert np.array_equal(drawn, holes_filled(mask))
+            outlined += 1
+        assert outlined >= 3
         assert server.stop()[0] == 0
 
 
@@ -347,11 +353,17 @@ def test_a_full_queue_answers_503_with_retry_after_and_a_deadline_504(model):
 
 
 def assert_same_detections(got, expected):
-    """The same detections, allowing the last bits that batching with other images may move."""
+    """The same detections, allowing the last bits that batching with other images may move:
+    detections whose scores are that close may also trade places."""
     assert len(got) == len(expected)
-    for g, e in zip(got, expected):
-        assert g["category_id"] == e["category_id"]
-        assert np.allclose(g["bbox"], e["bbox"], atol=1e-3) and abs(g["score"] - e["score"]) < 1e-5
+    remaining = list(got)
+    for position, e in enumerate(expected):
+        same = [g for g in remaining if g["category_id"] == e["category_id"] and abs(g["score"] - e["score"]) < 1e-5
+                and np.allclose(g["bbox"], e["bbox"], atol=1e-3)]
+        assert same, f"no detection like {e}"
+        g = min(same, key=lambda d: abs(d["score"] - e["score"]))
+        assert abs(got.index(g) - position) <= 3  # a swap among near ties only
+        remaining.remove(g)
         if "segmentation" in e and g["segmentation"] != e["segmentation"]:
             h, w = e["segmentation"]["size"]
             a = {"size": [h, w], "counts": g["segmentation"]["counts"].encode()}
