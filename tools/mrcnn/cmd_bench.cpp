@@ -27,8 +27,9 @@ void add_bench_command(CLI::App& app, int& exit_code) {
     const build::BenchResult r = build::run_bench_job(load_config(*config), *job);
     std::cout << fmt::format(
         "{{\"seconds_per_image\": {}, \"images_per_second\": {}, \"detections\": {}, "
-        "\"threads\": {}, \"peak_rss_mib\": {:.1f}}}\n",
-        r.seconds_per_image, 1.0 / r.seconds_per_image, r.detections, r.threads, r.peak_rss_mib);
+        "\"threads\": {}, \"peak_rss_mib\": {:.1f}, \"device\": \"{}\"}}\n",
+        r.seconds_per_image, 1.0 / r.seconds_per_image, r.detections, r.threads, r.peak_rss_mib,
+        r.device);
     exit_code = 0;
   });
 }

@@ -24,7 +24,7 @@ BenchResult run_bench_job(const config::Config& cfg, const BenchJobOptions& o) {
   for (const auto& path : o.images)
     images.push_back(io::decode_image_file(path, cfg.max_image_pixels, decode_options(cfg)));
   auto run_all = [&] {
-    solver::AutocastScope autocast(device.type(), solver::amp_dtype(cfg.amp_dtype, device), o.amp);
+    solver::AutocastScope autocast(device.type(), select_amp_dtype(cfg, device), o.amp);
     int64_t detections = 0;
     for (const auto& image : images) {
       detections += model->detect(data::preprocess_images({image}, transform, device))[0].size();
@@ -40,6 +40,7 @@ BenchResult run_bench_job(const config::Config& cfg, const BenchJobOptions& o) {
   result.seconds_per_image = seconds / (o.repeat * static_cast<double>(images.size()));
   result.threads = at::get_num_threads();
   result.peak_rss_mib = host_peak_rss_mib();
+  result.device = device.str();
   return result;
 }
 

@@ -23,6 +23,7 @@ struct BenchResult {
   int64_t detections = 0;  // in the last pass
   int threads = 0;
   double peak_rss_mib = 0;
+  std::string device;  // where the model ran
 };
 
 BenchResult run_bench_job(const config::Config& config, const BenchJobOptions& options);

@@ -2,7 +2,9 @@
 
 #include <ATen/Context.h>
 
+#include "mrcnn/runtime/backend_plugins.h"
 #include "mrcnn/runtime/device.h"
+#include "mrcnn/solver/amp.h"
 
 namespace mrcnn::build {
 
@@ -20,6 +22,10 @@ c10::Device select_device(const config::Config& config, const std::string& expli
   const c10::Device device = runtime::resolve_device(requested_device(config, explicit_device));
   if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(config.cudnn_benchmark);
   return device;
+}
+
+at::ScalarType select_amp_dtype(const config::Config& config, const c10::Device& device) {
+  return solver::amp_dtype(config.amp_dtype, device, runtime::backend_supports_float16());
 }
 
 }  // namespace mrcnn::build

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
 
 #include <string>
 
@@ -16,5 +17,8 @@ std::string requested_device(const config::Config& config, const std::string& ex
 
 // The chosen device, checked to be here; on CUDA the config's cudnn_benchmark is applied.
 c10::Device select_device(const config::Config& config, const std::string& explicit_device);
+
+// The config's amp_dtype on `device`, asking a vendor backend whether it computes in fp16.
+at::ScalarType select_amp_dtype(const config::Config& config, const c10::Device& device);
 
 }  // namespace mrcnn::build

@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include "mrcnn/runtime/device.h"
+
 namespace mrcnn::build {
 
 evaluation::EvalSharding DistributedRun::sharding(const std::string& key) const {
@@ -24,10 +26,16 @@ DistributedRun setup_distributed(const config::Config& config, const c10::Device
   DistributedRun run;
   run.launch = distributed::read_launch_environment();
   run.device = distributed::rank_device(requested, run.launch);
+  // A rank's own device (mlu:<local rank>) must exist too, and be current for this thread.
+  if (run.device != requested) run.device = runtime::resolve_device(run.device.str());
+  // One process on a vendor device: its first ("mlu" is mlu:0), as logs and checkpoints say.
+  if (run.device.type() == c10::DeviceType::PrivateUse1 && !run.device.has_index())
+    run.device = c10::Device(run.device.type(), 0);
+  runtime::set_current_device(run.device);
   run.group = distributed::ProcessGroup::create(run.launch, run.device, config.dist_backend,
                                                 std::chrono::seconds(config.dist_timeout));
   if (notes != nullptr && run.launch.world_size > 1 && run.is_root()) {
-    *notes << fmt::format("distributed: {} ranks ({} launch), {} backend, store {}:{}\n",
+    *notes << fmt::format("distributed: {} ranks ({} launch), backend {}, store {}:{}\n",
                           run.launch.world_size, run.launch.launcher, run.group->backend_name(),
                           run.launch.master_addr, run.launch.master_port);
   }

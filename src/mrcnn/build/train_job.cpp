@@ -207,7 +207,7 @@ engine::TrainSummary train(const config::Config& cfg, const TrainJobOptions& opt
   trainer_options.snapshot_epoch = cfg.snapshot_epoch;
   trainer_options.max_iterations = options.max_iterations;
   trainer_options.amp = options.amp;
-  trainer_options.amp_dtype = solver::amp_dtype(cfg.amp_dtype, run.device);
+  trainer_options.amp_dtype = select_amp_dtype(cfg, run.device);
   trainer_options.seed = static_cast<uint64_t>(cfg.seed);
   trainer_options.schedule = lr_schedule(cfg, loader.batches_per_epoch());
   trainer_options.sgd = sgd_options(cfg);

@@ -63,8 +63,8 @@ LaunchEnvironment read_launch_environment() {
 }
 
 c10::Device rank_device(const c10::Device& requested, const LaunchEnvironment& launch) {
-  if (requested.is_cuda() && !requested.has_index() && launch.world_size > 1) {
-    return c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(launch.local_rank));
+  if (!requested.is_cpu() && !requested.has_index() && launch.world_size > 1) {
+    return c10::Device(requested.type(), static_cast<c10::DeviceIndex>(launch.local_rank));
   }
   return requested;
 }

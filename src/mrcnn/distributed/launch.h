@@ -25,8 +25,8 @@ struct LaunchEnvironment {
 // Reads the variables above; throws mrcnn::Error naming a malformed one.
 LaunchEnvironment read_launch_environment();
 
-// The device a rank uses: with several ranks on a machine, a plain "cuda" becomes
-// cuda:<local rank>.
+// The device a rank uses: with several ranks on a machine, a plain accelerator name ("cuda",
+// "mlu") becomes <name>:<local rank>.
 c10::Device rank_device(const c10::Device& requested, const LaunchEnvironment& launch);
 
 }  // namespace mrcnn::distributed

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
+#include <dlfcn.h>
+
 #include <cstdlib>
 #include <thread>
 
@@ -24,6 +26,28 @@ c10::intrusive_ptr<c10d::Backend> make_nccl_backend(const c10::intrusive_ptr<c10
 #endif
 
 namespace {
+
+#if MRCNN_WITH_GLOO
+// Collective libraries that vendor backend plugins bring (Cambricon's CNCL, Huawei's HCCL),
+// found by the two C functions such a plugin exports (see process_group.h).
+using CollectiveNames = const char* (*)();
+using MakeCollective = c10d::Backend* (*)(const char* name,
+                                          const c10::intrusive_ptr<c10d::Store>& store, int rank,
+                                          int size, int64_t timeout_ms);
+
+std::vector<std::string> vendor_collectives() {
+  auto* names = reinterpret_cast<CollectiveNames>(dlsym(RTLD_DEFAULT, "mrcnn_collective_backends"));
+  std::vector<std::string> out;
+  if (names == nullptr || names() == nullptr) return out;
+  std::string list = names();
+  for (std::size_t start = 0; start <= list.size();) {
+    const std::size_t end = std::min(list.find(',', start), list.size());
+    if (end > start) out.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+#endif
 
 const char* env(const char* name) {
   const char* value = std::getenv(name);
@@ -74,16 +98,19 @@ class C10dGroup final : public ProcessGroup {
   // store: this attempt's keys; run_store: keys that outlive a restart.
   C10dGroup(const LaunchEnvironment& launch, c10::intrusive_ptr<c10d::Store> store,
             c10::intrusive_ptr<c10d::Store> run_store, c10::intrusive_ptr<c10d::Backend> backend,
-            std::string name)
+            std::string name, bool through_host)
       : launch_(launch),
         store_(std::move(store)),
         run_store_(std::move(run_store)),
         backend_(std::move(backend)),
-        name_(std::move(name)) {}
+        name_(std::move(name)),
+        through_host_(through_host) {}
 
   int64_t rank() const override { return launch_.rank; }
   int64_t world_size() const override { return launch_.world_size; }
-  std::string backend_name() const override { return name_; }
+  std::string backend_name() const override {
+    return through_host_ ? name_ + " via host memory (the device has no collective library)" : name_;
+  }
 
   void broadcast(std::vector<at::Tensor>& tensors, int64_t root) override {
     for_each_bucket(tensors, 25 << 20, [&](std::vector<at::Tensor>& flat) {
@@ -102,18 +129,23 @@ class C10dGroup final : public ProcessGroup {
 
   std::unique_ptr<PendingCollective> start_all_reduce_sum(at::Tensor flat) override {
     struct Pending final : PendingCollective {
-      Pending(C10dGroup& owner, c10::intrusive_ptr<c10d::Work> started)
-          : group(owner), work(std::move(started)) {}
+      Pending(C10dGroup& owner, c10::intrusive_ptr<c10d::Work> started, at::Tensor summed,
+              at::Tensor on_host)
+          : group(owner), work(std::move(started)), result(std::move(summed)),
+            staged(std::move(on_host)) {}
       void wait() override {
         group.run("all-reduce", [&] { work->wait(); });
+        if (staged.defined()) result.copy_(staged);
       }
       C10dGroup& group;
       c10::intrusive_ptr<c10d::Work> work;
+      at::Tensor result, staged;  // staged: the host copy that the collective sums
     };
-    std::vector<at::Tensor> tensors = {std::move(flat)};
+    at::Tensor staged = through_host_ ? flat.to(at::kCPU) : at::Tensor();
+    std::vector<at::Tensor> tensors = {staged.defined() ? staged : flat};
     c10::intrusive_ptr<c10d::Work> work;
     run("all-reduce", [&] { work = backend_->allreduce(tensors); });
-    return std::make_unique<Pending>(*this, std::move(work));
+    return std::make_unique<Pending>(*this, std::move(work), std::move(flat), std::move(staged));
   }
 
   void barrier() override {
@@ -220,6 +252,7 @@ class C10dGroup final : public ProcessGroup {
       std::vector<at::Tensor> parts;
       for (std::size_t i = start; i < end; ++i) parts.push_back(tensors[i].reshape(-1));
       std::vector<at::Tensor> flat = {at::cat(parts)};
+      if (through_host_) flat[0] = flat[0].to(at::kCPU);
       collective(flat);
       int64_t offset = 0;
       for (std::size_t i = start; i < end; ++i) {
@@ -315,6 +348,10 @@ class C10dGroup final : public ProcessGroup {
   c10::intrusive_ptr<c10d::Store> run_store_;
   c10::intrusive_ptr<c10d::Backend> backend_;
   std::string name_;
+  // The device's tensors are copied to host memory for each collective: Gloo reads CPU (and
+  // CUDA) memory only, and a vendor device without a collective library of its own has no
+  // other way to its peers.
+  bool through_host_ = false;
   int64_t step_ = 0;
 };
 
@@ -328,9 +365,22 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const LaunchEnvironment& laun
                                                    std::chrono::milliseconds timeout) {
   if (launch.world_size == 1) return std::make_unique<SingleProcess>();
 #if MRCNN_WITH_GLOO
-  const std::string name = backend == "auto" ? (device.is_cuda() ? "nccl" : "gloo") : backend;
-  if (name != "gloo" && name != "nccl")
-    throw Error("dist_backend must be auto, gloo or nccl, got '" + backend + "'");
+  const std::vector<std::string> vendor = vendor_collectives();
+  // auto: NCCL on CUDA; on a vendor device its own library if its plugin brings one; Gloo else.
+  std::string name = backend;
+  if (backend == "auto") {
+    name = device.is_cuda() ? "nccl"
+           : device.type() == c10::DeviceType::PrivateUse1 && !vendor.empty() ? vendor.front()
+                                                                               : "gloo";
+  }
+  const bool is_vendor = std::find(vendor.begin(), vendor.end(), name) != vendor.end();
+  if (name != "gloo" && name != "nccl" && !is_vendor) {
+    std::string registered = MRCNN_WITH_NCCL ? "gloo, nccl" : "gloo";
+    for (const std::string& v : vendor) registered += ", " + v;
+    throw Error("dist_backend '" + backend + "' is not a collective backend registered here; "
+                "registered: " + registered + " (or auto). A vendor's collective library is "
+                "registered by its backend plugin (MRCNN_BACKEND_PLUGINS).");
+  }
   c10d::TCPStoreOptions options;
   options.port = static_cast<std::uint16_t>(launch.master_port);
   options.isServer = !launch.agent_store && launch.rank == 0;
@@ -358,7 +408,17 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const LaunchEnvironment& laun
   store = c10::make_intrusive<c10d::PrefixStore>("mrcnn", store);
   c10::intrusive_ptr<c10d::Backend> group;
   const int rank = static_cast<int>(launch.rank), size = static_cast<int>(launch.world_size);
-  if (name == "gloo") {
+  if (is_vendor) {
+    auto* make = reinterpret_cast<MakeCollective>(dlsym(RTLD_DEFAULT, "mrcnn_make_collective_backend"));
+    if (make == nullptr) {
+      throw Error("the backend plugin names the collective backend '" + name +
+                  "' but exports no mrcnn_make_collective_backend to make it");
+    }
+    c10d::Backend* made = make(name.c_str(), c10::make_intrusive<c10d::PrefixStore>(name, store),
+                               rank, size, timeout.count());
+    if (made == nullptr) throw Error("the backend plugin could not make collective backend '" + name + "'");
+    group = c10::intrusive_ptr<c10d::Backend>::reclaim(made);
+  } else if (name == "gloo") {
     auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
     const char* interface = env("GLOO_SOCKET_IFNAME");
     gloo_options->devices.push_back(
@@ -374,7 +434,8 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const LaunchEnvironment& laun
     throw Error("this build has no NCCL support (built without CUDA); use dist_backend: gloo");
 #endif
   }
-  return std::make_unique<C10dGroup>(launch, store, run_store, group, name);
+  const bool through_host = name == "gloo" && !device.is_cpu() && !device.is_cuda();
+  return std::make_unique<C10dGroup>(launch, store, run_store, group, name, through_host);
 #else
   (void)device;
   (void)backend;

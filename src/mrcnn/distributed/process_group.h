@@ -1,4 +1,6 @@
-// Multi-process data parallelism on PyTorch's c10d: Gloo on CPU, NCCL on CUDA. The group is
+// Multi-process data parallelism on PyTorch's c10d: Gloo on CPU, NCCL on CUDA, and on a vendor
+// device its own collective library, or else Gloo with each collective's tensors copied
+// through host memory (the run's log says so once). The group is
 // made from a launch environment (launch.h); with torchrun's agent store every rank joins the
 // store the agent hosts, otherwise rank 0 hosts it. A world of one needs no c10d at all.
 //
@@ -39,7 +41,13 @@ class PendingCollective {
 
 class ProcessGroup {
  public:
-  // backend: "auto" (gloo for CPU tensors, nccl for CUDA), "gloo" or "nccl".
+  // backend: "auto" (gloo for CPU tensors, nccl for CUDA, a vendor device's own library when
+  // its plugin registers one), "gloo", "nccl", or a name a backend plugin registers. A plugin
+  // registers collective backends by exporting, with C linkage,
+  //   const char* mrcnn_collective_backends();  // its names, comma-separated
+  //   c10d::Backend* mrcnn_make_collective_backend(const char* name,
+  //       const c10::intrusive_ptr<c10d::Store>& store, int rank, int size, int64_t timeout_ms);
+  // the second returning a backend released from its intrusive_ptr (we take ownership).
   static std::unique_ptr<ProcessGroup> create(const LaunchEnvironment& launch,
                                               const c10::Device& device, const std::string& backend,
                                               std::chrono::milliseconds timeout);

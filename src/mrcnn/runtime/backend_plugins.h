@@ -9,7 +9,13 @@
 namespace mrcnn::runtime {
 
 // Loads every library named in MRCNN_BACKEND_PLUGINS; returns their paths.
-// Throws mrcnn::Error naming the library that failed to load.
+// Throws mrcnn::Error naming the library that failed to load, or that loaded but registered no
+// device backend (a typo'd path to some other library).
 std::vector<std::string> load_backend_plugins_from_environment();
+
+// Whether the loaded backend says that it computes in float16, through the C function
+// `bool mrcnn_backend_supports_float16()` a plugin may export. Without it, no: bfloat16 is the
+// mixed precision that vendor accelerators have in common.
+bool backend_supports_float16();
 
 }  // namespace mrcnn::runtime

@@ -2,6 +2,8 @@
 
 #include <ATen/Context.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <ATen/detail/PrivateUse1HooksInterface.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <torch/types.h>
 
 #include "mrcnn/common/error.h"
@@ -43,6 +45,20 @@ c10::Device resolve_device(const std::string& spec) {
     return device;
   }
 
+  // A vendor backend says how many devices it has through its hooks.
+  if (device.type() == c10::DeviceType::PrivateUse1 && at::isPrivateUse1HooksRegistered()) {
+    const int count = at::detail::getPrivateUse1Hooks().deviceCount();
+    const std::string name = c10::get_privateuse1_backend();
+    if (count == 0) throw Error("device '" + spec + "' requested but no " + name + " device is visible");
+    if (device.has_index() && device.index() >= count) {
+      throw Error("device '" + spec + "' requested but only " + std::to_string(count) + " " +
+                  name + " device(s) are visible (" + name + ":0.." + name + ":" +
+                  std::to_string(count - 1) + ")");
+    }
+    // No probe: it would touch the device's first unit, which under a launcher is another
+    // rank's (its own device is chosen after this).
+    return device;
+  }
   // Any other backend: the only reliable test is to ask it for memory.
   try {
     (void)at::empty({1}, at::TensorOptions().device(device));
@@ -51,6 +67,11 @@ c10::Device resolve_device(const std::string& spec) {
                 "' is not available here: " + first_line(e.what_without_backtrace()));
   }
   return device;
+}
+
+void set_current_device(const c10::Device& device) {
+  if (device.is_cpu() || !device.has_index()) return;
+  c10::impl::getDeviceGuardImpl(device.type())->setDevice(device);
 }
 
 }  // namespace mrcnn::runtime

@@ -13,4 +13,8 @@ namespace mrcnn::runtime {
 // Throws mrcnn::Error with a message that says what to do otherwise.
 c10::Device resolve_device(const std::string& spec);
 
+// Makes `device` the calling thread's current device of its type, so that tensors made without
+// an explicit index (by LibTorch itself, or by a vendor backend's kernels) land on it.
+void set_current_device(const c10::Device& device);
+
 }  // namespace mrcnn::runtime

@@ -7,10 +7,21 @@
 
 namespace mrcnn::solver {
 
-at::ScalarType amp_dtype(const std::string& name, const c10::Device& device) {
-  if (name == "float16" || name == "fp16") return at::kHalf;
+at::ScalarType amp_dtype(const std::string& name, const c10::Device& device,
+                         bool backend_has_float16) {
+  const bool vendor = device.type() == c10::DeviceType::PrivateUse1;
+  if (name == "float16" || name == "fp16") {
+    if (vendor && !backend_has_float16) {
+      throw Error("amp_dtype: float16 asked, but the " + c10::DeviceTypeName(device.type(), true) +
+                  " backend does not say that it computes in float16; use amp_dtype: bfloat16 "
+                  "(or auto)");
+    }
+    return at::kHalf;
+  }
   if (name == "bfloat16" || name == "bf16") return at::kBFloat16;
-  if (name == "auto" || name.empty()) return device.is_cuda() ? at::kHalf : at::kBFloat16;
+  if (name == "auto" || name.empty()) {
+    return device.is_cuda() || (vendor && backend_has_float16) ? at::kHalf : at::kBFloat16;
+  }
   throw Error("amp_dtype must be auto, float16 or bfloat16, got '" + name + "'");
 }
 

@@ -14,9 +14,12 @@
 
 namespace mrcnn::solver {
 
-// The mixed-precision type for a device: "float16"/"bfloat16" as asked; "auto": fp16 on CUDA,
-// bf16 elsewhere (CPUs have fast bf16 kernels, few fp16 ones).
-at::ScalarType amp_dtype(const std::string& name, const c10::Device& device);
+// The mixed-precision type for a device: "float16"/"bfloat16" as asked; "auto": fp16 on CUDA
+// and on a vendor device whose backend computes in fp16 (`backend_has_float16`), bf16
+// elsewhere (CPUs have fast bf16 kernels, few fp16 ones; bf16 is what accelerators share).
+// float16 asked of a vendor device without it is an error.
+at::ScalarType amp_dtype(const std::string& name, const c10::Device& device,
+                         bool backend_has_float16 = false);
 
 class AutocastScope {
  public:

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "mrcnn/ops/kernel_inputs.h"
 #include "mrcnn/ops/paste_masks.h"
 #include "mrcnn/ops/roi_align.h"
 

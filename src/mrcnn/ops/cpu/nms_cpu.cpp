@@ -43,6 +43,8 @@ at::Tensor nms_kernel(const at::Tensor& boxes, const at::Tensor& scores, double 
 }  // namespace
 
 at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold) {
+  require_device_type(boxes, c10::kCPU, "cpu::nms");
+  require_device_type(scores, c10::kCPU, "cpu::nms");
   if (boxes.size(0) == 0) return at::empty({0}, boxes.options().dtype(at::kLong));
   at::Tensor result;
   AT_DISPATCH_FLOATING_TYPES(boxes.scalar_type(), "nms_cpu", [&] {

@@ -9,6 +9,7 @@ namespace mrcnn::ops::cpu {
 
 void paste_binary(const at::Tensor& probabilities, const std::vector<MaskRegion>& regions,
                   float threshold, uint8_t* out) {
+  require_device_type(probabilities, c10::kCPU, "cpu::paste_binary");
   const int64_t m = probabilities.size(-1);
   const float* masks = probabilities.data_ptr<float>();
   at::parallel_for(0, static_cast<int64_t>(regions.size()), 1, [&](int64_t begin, int64_t end) {

@@ -114,6 +114,8 @@ void backward_kernel(const at::Tensor& grad_output, const at::Tensor& rois,
 
 at::Tensor roi_align_forward(const at::Tensor& input, const at::Tensor& rois,
                              const RoIAlignOptions& options) {
+  require_device_type(input, c10::kCPU, "cpu::roi_align_forward");
+  require_device_type(rois, c10::kCPU, "cpu::roi_align_forward");
   const at::Tensor in = input.contiguous();
   const at::Tensor boxes = rois.to(in.scalar_type()).contiguous();
   at::Tensor output = at::zeros(
@@ -126,6 +128,8 @@ at::Tensor roi_align_forward(const at::Tensor& input, const at::Tensor& rois,
 
 at::Tensor roi_align_backward(const at::Tensor& grad_output, const at::Tensor& rois,
                               const RoIAlignOptions& options, at::IntArrayRef input_sizes) {
+  require_device_type(grad_output, c10::kCPU, "cpu::roi_align_backward");
+  require_device_type(rois, c10::kCPU, "cpu::roi_align_backward");
   const at::Tensor go = grad_output.contiguous();
   const at::Tensor boxes = rois.to(go.scalar_type()).contiguous();
   at::Tensor grad_input = at::zeros(input_sizes, go.options());

@@ -48,6 +48,8 @@ __global__ void mask_kernel(int n, float threshold, const T* boxes, unsigned lon
 }  // namespace
 
 at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold) {
+  require_device_type(boxes, c10::kCUDA, "cuda::nms");
+  require_device_type(scores, c10::kCUDA, "cuda::nms");
   const c10::cuda::CUDAGuard guard(boxes.device());
   const int64_t n = boxes.size(0);
   if (n == 0) return at::empty({0}, boxes.options().dtype(at::kLong));

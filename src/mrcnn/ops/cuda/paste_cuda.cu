@@ -33,6 +33,8 @@ __global__ void paste_binary_kernel(const float* masks, int64_t m, const MaskReg
 
 void paste_binary(const at::Tensor& probabilities, const std::vector<MaskRegion>& regions,
                   float threshold, at::Tensor& out) {
+  require_device_type(probabilities, c10::kCUDA, "cuda::paste_binary");
+  require_device_type(out, c10::kCUDA, "cuda::paste_binary");
   if (regions.empty()) return;
   const c10::cuda::CUDAGuard guard(probabilities.device());
   static_assert(sizeof(MaskRegion) % sizeof(int64_t) == 0, "MaskRegion must be int64 fields");

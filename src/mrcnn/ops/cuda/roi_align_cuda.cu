@@ -87,6 +87,8 @@ int blocks_for(int64_t total) {
 
 at::Tensor roi_align_forward(const at::Tensor& input, const at::Tensor& rois,
                              const RoIAlignOptions& o) {
+  require_device_type(input, c10::kCUDA, "cuda::roi_align_forward");
+  require_device_type(rois, c10::kCUDA, "cuda::roi_align_forward");
   const c10::cuda::CUDAGuard guard(input.device());
   const at::Tensor in = input.contiguous();
   const at::Tensor boxes = rois.to(in.scalar_type()).contiguous();
@@ -109,6 +111,8 @@ at::Tensor roi_align_forward(const at::Tensor& input, const at::Tensor& rois,
 
 at::Tensor roi_align_backward(const at::Tensor& grad_output, const at::Tensor& rois,
                               const RoIAlignOptions& o, at::IntArrayRef input_sizes) {
+  require_device_type(grad_output, c10::kCUDA, "cuda::roi_align_backward");
+  require_device_type(rois, c10::kCUDA, "cuda::roi_align_backward");
   const c10::cuda::CUDAGuard guard(grad_output.device());
   const at::Tensor go = grad_output.contiguous();
   const at::Tensor boxes = rois.to(go.scalar_type()).contiguous();
