@@ -38,8 +38,11 @@ TEST_F(VendorDevice, RoIAlignForwardAndBackwardAgreeWithTheCpuKernel) {
   const at::Generator g = at::make_generator<at::CPUGeneratorImpl>(7);
   const at::Tensor input = at::randn({2, 4, 20, 24}, g);
   const at::Tensor rois = random_rois(30, 2, 20, 8);
-  const RoIAlignOptions o{.pooled_height = 7, .pooled_width = 7, .spatial_scale = 0.5,
-                          .sampling_ratio = 0, .aligned = true};
+  const RoIAlignOptions o{.pooled_height = 7,
+                          .pooled_width = 7,
+                          .spatial_scale = 0.5,
+                          .sampling_ratio = 0,
+                          .aligned = true};
   const at::Tensor on_cpu_input = input.clone().requires_grad_();
   const at::Tensor on_device_input = input.to(mlu).requires_grad_();
   const at::Tensor cpu = roi_align(on_cpu_input, rois, o);
@@ -80,14 +83,19 @@ TEST_F(VendorDevice, OurCpuKernelsRefuseTheDevicesTensors) {
     }
   };
   expect_refused([&] { cpu::roi_align_forward(input, rois, {}); }, "cpu::roi_align_forward");
-  expect_refused([&] { cpu::roi_align_backward(at::zeros({1, 2, 7, 7}).to(mlu), rois, {},
-                                               {1, 2, 8, 8}); },
-                 "cpu::roi_align_backward");
+  expect_refused(
+      [&] {
+        cpu::roi_align_backward(at::zeros({1, 2, 7, 7}).to(mlu), rois, {}, {1, 2, 8, 8});
+      },
+      "cpu::roi_align_backward");
   const at::Tensor boxes = at::rand({5, 4}).to(mlu);
   expect_refused([&] { cpu::nms(boxes, at::rand({5}).to(mlu), 0.5); }, "cpu::nms");
   std::vector<uint8_t> out(64);
-  expect_refused([&] { cpu::paste_binary(at::rand({1, 28, 28}).to(mlu), {}, 0.5f, out.data()); },
-                 "cpu::paste_binary");
+  expect_refused(
+      [&] {
+        cpu::paste_binary(at::rand({1, 28, 28}).to(mlu), {}, 0.5f, out.data());
+      },
+      "cpu::paste_binary");
 }
 
 }  // namespace

@@ -342,10 +342,12 @@ void validate(const Config& c) {
   p.one_of("train_preprocess", c.train_preprocess, {"auto", "workers", "device"});
   // auto, gloo, nccl, or a collective library that a vendor backend plugin registers (the
   // distributed layer checks the name against what is registered when the group is made).
-  if (c.dist_backend.empty() ||
-      c.dist_backend.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
-    p.add("dist_backend", "must be auto, gloo, nccl or the name of a collective backend that a "
-                          "backend plugin registers (lower case), got '" + c.dist_backend + "'");
+  if (c.dist_backend.empty() || c.dist_backend.find_first_not_of(
+                                    "abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+    p.add("dist_backend",
+          "must be auto, gloo, nccl or the name of a collective backend that a "
+          "backend plugin registers (lower case), got '" +
+              c.dist_backend + "'");
   p.at_least<int64_t>("dist_timeout", c.dist_timeout, 1);
   p.at_least<int64_t>("worker_num", c.worker_num, 0);
   p.at_least<int64_t>("max_image_pixels", c.max_image_pixels, 0);

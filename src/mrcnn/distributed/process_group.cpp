@@ -109,7 +109,8 @@ class C10dGroup final : public ProcessGroup {
   int64_t rank() const override { return launch_.rank; }
   int64_t world_size() const override { return launch_.world_size; }
   std::string backend_name() const override {
-    return through_host_ ? name_ + " via host memory (the device has no collective library)" : name_;
+    return through_host_ ? name_ + " via host memory (the device has no collective library)"
+                         : name_;
   }
 
   void broadcast(std::vector<at::Tensor>& tensors, int64_t root) override {
@@ -131,7 +132,9 @@ class C10dGroup final : public ProcessGroup {
     struct Pending final : PendingCollective {
       Pending(C10dGroup& owner, c10::intrusive_ptr<c10d::Work> started, at::Tensor summed,
               at::Tensor on_host)
-          : group(owner), work(std::move(started)), result(std::move(summed)),
+          : group(owner),
+            work(std::move(started)),
+            result(std::move(summed)),
             staged(std::move(on_host)) {}
       void wait() override {
         group.run("all-reduce", [&] { work->wait(); });
@@ -369,16 +372,19 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const LaunchEnvironment& laun
   // auto: NCCL on CUDA; on a vendor device its own library if its plugin brings one; Gloo else.
   std::string name = backend;
   if (backend == "auto") {
-    name = device.is_cuda() ? "nccl"
+    name = device.is_cuda()                                                   ? "nccl"
            : device.type() == c10::DeviceType::PrivateUse1 && !vendor.empty() ? vendor.front()
-                                                                               : "gloo";
+                                                                              : "gloo";
   }
   const bool is_vendor = std::find(vendor.begin(), vendor.end(), name) != vendor.end();
   if (name != "gloo" && name != "nccl" && !is_vendor) {
     std::string registered = MRCNN_WITH_NCCL ? "gloo, nccl" : "gloo";
     for (const std::string& v : vendor) registered += ", " + v;
-    throw Error("dist_backend '" + backend + "' is not a collective backend registered here; "
-                "registered: " + registered + " (or auto). A vendor's collective library is "
+    throw Error("dist_backend '" + backend +
+                "' is not a collective backend registered here; "
+                "registered: " +
+                registered +
+                " (or auto). A vendor's collective library is "
                 "registered by its backend plugin (MRCNN_BACKEND_PLUGINS).");
   }
   c10d::TCPStoreOptions options;
@@ -409,14 +415,16 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const LaunchEnvironment& laun
   c10::intrusive_ptr<c10d::Backend> group;
   const int rank = static_cast<int>(launch.rank), size = static_cast<int>(launch.world_size);
   if (is_vendor) {
-    auto* make = reinterpret_cast<MakeCollective>(dlsym(RTLD_DEFAULT, "mrcnn_make_collective_backend"));
+    auto* make =
+        reinterpret_cast<MakeCollective>(dlsym(RTLD_DEFAULT, "mrcnn_make_collective_backend"));
     if (make == nullptr) {
       throw Error("the backend plugin names the collective backend '" + name +
                   "' but exports no mrcnn_make_collective_backend to make it");
     }
     c10d::Backend* made = make(name.c_str(), c10::make_intrusive<c10d::PrefixStore>(name, store),
                                rank, size, timeout.count());
-    if (made == nullptr) throw Error("the backend plugin could not make collective backend '" + name + "'");
+    if (made == nullptr)
+      throw Error("the backend plugin could not make collective backend '" + name + "'");
     group = c10::intrusive_ptr<c10d::Backend>::reclaim(made);
   } else if (name == "gloo") {
     auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);

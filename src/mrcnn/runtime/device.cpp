@@ -49,10 +49,11 @@ c10::Device resolve_device(const std::string& spec) {
   if (device.type() == c10::DeviceType::PrivateUse1 && at::isPrivateUse1HooksRegistered()) {
     const int count = at::detail::getPrivateUse1Hooks().deviceCount();
     const std::string name = c10::get_privateuse1_backend();
-    if (count == 0) throw Error("device '" + spec + "' requested but no " + name + " device is visible");
+    if (count == 0)
+      throw Error("device '" + spec + "' requested but no " + name + " device is visible");
     if (device.has_index() && device.index() >= count) {
-      throw Error("device '" + spec + "' requested but only " + std::to_string(count) + " " +
-                  name + " device(s) are visible (" + name + ":0.." + name + ":" +
+      throw Error("device '" + spec + "' requested but only " + std::to_string(count) + " " + name +
+                  " device(s) are visible (" + name + ":0.." + name + ":" +
                   std::to_string(count - 1) + ")");
     }
     // No probe: it would touch the device's first unit, which under a launcher is another

@@ -18,6 +18,7 @@
 //   MRCNN_SIM_REPORT=path      at exit, writes what the allocator and the fallback counted
 //                              ("{rank}" in the path: the launcher's RANK)
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/EmptyTensor.h>
 #include <ATen/autocast_mode.h>
 #include <ATen/detail/PrivateUse1HooksInterface.h>
@@ -30,7 +31,6 @@
 #include <ATen/ops/set_native.h>
 #include <ATen/ops/unfold_native.h>
 #include <ATen/ops/view_native.h>
-#include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/CachingDeviceAllocator.h>
 #include <c10/core/DeviceGuard.h>
@@ -65,8 +65,8 @@ thread_local c10::DeviceIndex current_device = 0;
 
 void check_index(c10::DeviceIndex index) {
   TORCH_CHECK(index >= 0 && index < device_count(), "mlu:", int(index),
-              " requested but this machine has ", int(device_count()), " mlu device(s) (mlu:0..mlu:",
-              int(device_count()) - 1, ")");
+              " requested but this machine has ", int(device_count()),
+              " mlu device(s) (mlu:0..mlu:", int(device_count()) - 1, ")");
 }
 
 // ---- 2. memory --------------------------------------------------------------------------------
@@ -177,10 +177,11 @@ c10::DeviceIndex index_of(std::optional<c10::Device> device) {
 }
 
 at::Tensor empty(c10::IntArrayRef size, std::optional<at::ScalarType> dtype,
-                 std::optional<at::Layout>, std::optional<at::Device> device,
-                 std::optional<bool>, std::optional<at::MemoryFormat> memory_format) {
+                 std::optional<at::Layout>, std::optional<at::Device> device, std::optional<bool>,
+                 std::optional<at::MemoryFormat> memory_format) {
   const c10::DeviceGuard guard(c10::Device(kDevice, index_of(device)));
-  return at::detail::empty_generic(size, &allocator, c10::DispatchKeySet(c10::DispatchKey::PrivateUse1),
+  return at::detail::empty_generic(size, &allocator,
+                                   c10::DispatchKeySet(c10::DispatchKey::PrivateUse1),
                                    c10::dtype_or_default(dtype), memory_format);
 }
 
@@ -197,8 +198,8 @@ at::Tensor empty_strided(c10::IntArrayRef size, c10::IntArrayRef stride,
 // real backend would DMA instead).
 at::Tensor host_alias(const at::Tensor& t) {
   if (!t.is_privateuseone()) return t;
-  return at::from_blob(t.data_ptr(), t.sizes(), t.strides(), [](void*) {},
-                       t.options().device(at::kCPU));
+  return at::from_blob(
+      t.data_ptr(), t.sizes(), t.strides(), [](void*) {}, t.options().device(at::kCPU));
 }
 
 at::Tensor copy_from(const at::Tensor& self, const at::Tensor& dst, bool) {
@@ -282,8 +283,9 @@ at::Tensor convolution(const at::Tensor& input, const at::Tensor& weight,
                        const std::optional<at::Tensor>& bias, c10::IntArrayRef stride,
                        c10::IntArrayRef padding, c10::IntArrayRef dilation, bool transposed,
                        c10::IntArrayRef output_padding, int64_t groups) {
-  const std::optional<at::Tensor> host_bias =
-      bias.has_value() && bias->defined() ? std::optional<at::Tensor>(to_host(*bias)) : std::nullopt;
+  const std::optional<at::Tensor> host_bias = bias.has_value() && bias->defined()
+                                                  ? std::optional<at::Tensor>(to_host(*bias))
+                                                  : std::nullopt;
   return at::convolution(to_host(input), to_host(weight), host_bias, stride, padding, dilation,
                          transposed, output_padding, groups)
       .to(input.device());
@@ -295,8 +297,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> convolution_backward(
     c10::IntArrayRef output_padding, int64_t groups, std::array<bool, 3> output_mask) {
   const int64_t channels = transposed ? weight.size(1) * groups : weight.size(0);
   auto [grad_input, grad_weight, grad_bias] = at::convolution_backward(
-      to_host(grad_output), to_host(input), to_host(weight), std::vector<int64_t>{channels},
-      stride, padding, dilation, transposed, output_padding, groups, output_mask);
+      to_host(grad_output), to_host(input), to_host(weight), std::vector<int64_t>{channels}, stride,
+      padding, dilation, transposed, output_padding, groups, output_mask);
   const c10::Device device = input.device();
   auto back = [&](const at::Tensor& t) { return t.defined() ? t.to(device) : t; };
   return {back(grad_input), back(grad_weight), back(grad_bias)};
@@ -316,9 +318,7 @@ TORCH_LIBRARY_IMPL(aten, PrivateUse1, m) {
 #define SIM_FP32_SET_OPT_DTYPE(...) KERNEL_PRIVATEUSEONE(__VA_ARGS__, fp32_set_opt_dtype)
 
 // Operators on no list run as they are.
-TORCH_LIBRARY_IMPL(_, AutocastPrivateUse1, m) {
-  m.fallback(torch::CppFunction::makeFallthrough());
-}
+TORCH_LIBRARY_IMPL(_, AutocastPrivateUse1, m) { m.fallback(torch::CppFunction::makeFallthrough()); }
 
 }  // namespace
 
