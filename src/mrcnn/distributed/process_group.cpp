@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "mrcnn/common/error.h"
+#include "mrcnn/common/strings.h"
 
 #if MRCNN_WITH_GLOO
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -39,12 +40,8 @@ std::vector<std::string> vendor_collectives() {
   auto* names = reinterpret_cast<CollectiveNames>(dlsym(RTLD_DEFAULT, "mrcnn_collective_backends"));
   std::vector<std::string> out;
   if (names == nullptr || names() == nullptr) return out;
-  std::string list = names();
-  for (std::size_t start = 0; start <= list.size();) {
-    const std::size_t end = std::min(list.find(',', start), list.size());
-    if (end > start) out.push_back(list.substr(start, end - start));
-    start = end + 1;
-  }
+  for (std::string& name : split(names(), ','))
+    if (!name.empty()) out.push_back(std::move(name));
   return out;
 }
 #endif
@@ -380,12 +377,11 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const LaunchEnvironment& laun
   if (name != "gloo" && name != "nccl" && !is_vendor) {
     std::string registered = MRCNN_WITH_NCCL ? "gloo, nccl" : "gloo";
     for (const std::string& v : vendor) registered += ", " + v;
-    throw Error("dist_backend '" + backend +
-                "' is not a collective backend registered here; "
-                "registered: " +
-                registered +
-                " (or auto). A vendor's collective library is "
-                "registered by its backend plugin (MRCNN_BACKEND_PLUGINS).");
+    throw Error(fmt::format(
+        "dist_backend '{}' is not a collective backend registered here; registered: {} (or "
+        "auto). A vendor's collective library is registered by its backend plugin "
+        "(MRCNN_BACKEND_PLUGINS).",
+        backend, registered));
   }
   c10d::TCPStoreOptions options;
   options.port = static_cast<std::uint16_t>(launch.master_port);
