@@ -15,6 +15,7 @@
 //   MRCNN_SIM_DEVICES=N        how many devices there are
 //   MRCNN_SIM_UNSUPPORTED=a,b  operators the "hardware" cannot run (e.g. aten::nonzero)
 //   MRCNN_SIM_FP16=1           the device claims float16 support
+//   MRCNN_SIM_COLLECTIVES=simccl  offers its own collective library (sim_collectives.cpp)
 //   MRCNN_SIM_REPORT=path      at exit, writes what the allocator and the fallback counted
 //                              ("{rank}" in the path: the launcher's RANK)
 #include <ATen/ATen.h>
@@ -38,6 +39,7 @@
 #include <c10/core/impl/alloc_cpu.h>
 #include <torch/library.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -81,6 +83,7 @@ void raise_to(std::atomic<int64_t>& value, int64_t candidate) {
   while (candidate > seen && !value.compare_exchange_weak(seen, candidate)) {
   }
 }
+
 DeviceCounts counts[kMaxDevices];
 
 struct Allocation {
