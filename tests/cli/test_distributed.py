@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from launching import free_port, make_shapes, overrides
+import launching
+from launching import free_port, make_shapes, overrides, wait_for_file
 
 MRCNN = os.environ.get("MRCNN_BIN", "build/bin/mrcnn")
 SOURCE = Path(os.environ.get("MRCNN_SOURCE_DIR", "."))
@@ -31,14 +32,7 @@ def shapes(tmp_path_factory):
 
 
 def environment_launch(args, world, port, extra_env=None):
-    processes = []
-    for rank in range(world):
-        env = dict(os.environ, RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank),
-                   MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1",
-                   **(extra_env or {}))
-        processes.append(subprocess.Popen([MRCNN, *args], env=env, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True))
-    return processes
+    return launching.environment_launch(MRCNN, args, world, port, extra_env)
 
 
 def weights(save_dir):
@@ -110,10 +104,7 @@ def test_a_killed_rank_stops_the_other_with_a_message_naming_it(shapes, tmp_path
             *overrides(shapes, tmp_path, "TrainReader.batch_size=1", "snapshot_iter=2", "dist_timeout=60")]
     processes = environment_launch(args, 2, free_port())
     last = tmp_path / "tiny_shapes" / "last.safetensors"
-    deadline = time.time() + 300
-    while not last.exists() and time.time() < deadline and processes[0].poll() is None:
-        time.sleep(0.05)
-    assert last.exists()
+    assert wait_for_file(last, processes[0])
     processes[1].send_signal(signal.SIGKILL)
     processes[1].wait()
     killed_at = time.time()

@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ import pytest
 from safetensors.numpy import load_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cli"))
-from launching import free_port, make_shapes, overrides  # noqa: E402
+from launching import environment_launch, free_port, make_shapes, overrides, wait_for_file  # noqa: E402
 
 MRCNN = os.environ.get("MRCNN_BIN", "build/bin/mrcnn")
 SOURCE = Path(os.environ.get("MRCNN_SOURCE_DIR", "."))
@@ -279,19 +278,9 @@ def test_a_killed_rank_on_the_device_stops_the_other_naming_it(shapes, tmp_path)
     args = ["train", "-c", TINY, "--iters", "400",
             *overrides(shapes, tmp_path, "TrainReader.batch_size=1", "snapshot_iter=2",
                        "dist_timeout=60", *ON_MLU)]
-    port = free_port()
-    processes = []
-    for rank in range(2):
-        env = dict(os.environ, RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank),
-                   MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1",
-                   MRCNN_BACKEND_PLUGINS=PLUGIN, MRCNN_SIM_DEVICES="2")
-        processes.append(subprocess.Popen([MRCNN, *args], env=env, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True))
-    last = tmp_path / "tiny_shapes" / "last.safetensors"
-    deadline = time.time() + 300
-    while not last.exists() and time.time() < deadline and processes[0].poll() is None:
-        time.sleep(0.05)
-    assert last.exists()
+    processes = environment_launch(MRCNN, args, 2, free_port(),
+                                   {"MRCNN_BACKEND_PLUGINS": PLUGIN, "MRCNN_SIM_DEVICES": "2"})
+    assert wait_for_file(tmp_path / "tiny_shapes" / "last.safetensors", processes[0])
     processes[1].send_signal(signal.SIGKILL)
     processes[1].wait()
     _, err = processes[0].communicate(timeout=120)
