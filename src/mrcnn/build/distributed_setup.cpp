@@ -28,9 +28,6 @@ DistributedRun setup_distributed(const config::Config& config, const c10::Device
   run.device = distributed::rank_device(requested, run.launch);
   // A rank's own device (mlu:<local rank>) must exist too, and be current for this thread.
   if (run.device != requested) run.device = runtime::resolve_device(run.device.str());
-  // One process on a vendor device: its first ("mlu" is mlu:0), as logs and checkpoints say.
-  if (run.device.type() == c10::DeviceType::PrivateUse1 && !run.device.has_index())
-    run.device = c10::Device(run.device.type(), 0);
   runtime::set_current_device(run.device);
   run.group = distributed::ProcessGroup::create(run.launch, run.device, config.dist_backend,
                                                 std::chrono::seconds(config.dist_timeout));

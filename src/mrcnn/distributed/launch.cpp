@@ -63,7 +63,9 @@ LaunchEnvironment read_launch_environment() {
 }
 
 c10::Device rank_device(const c10::Device& requested, const LaunchEnvironment& launch) {
-  if (!requested.is_cpu() && !requested.has_index() && launch.world_size > 1) {
+  // A vendor device is indexed even in one process, so that logs and checks name mlu:0.
+  const bool vendor = requested.type() == c10::DeviceType::PrivateUse1;
+  if (!requested.is_cpu() && !requested.has_index() && (launch.world_size > 1 || vendor)) {
     return c10::Device(requested.type(), static_cast<c10::DeviceIndex>(launch.local_rank));
   }
   return requested;

@@ -26,7 +26,7 @@ struct LaunchEnvironment {
 LaunchEnvironment read_launch_environment();
 
 // The device a rank uses: with several ranks on a machine, a plain accelerator name ("cuda",
-// "mlu") becomes <name>:<local rank>.
+// "mlu") becomes <name>:<local rank>; a plain vendor device name does so in one process too.
 c10::Device rank_device(const c10::Device& requested, const LaunchEnvironment& launch);
 
 }  // namespace mrcnn::distributed

@@ -46,9 +46,10 @@ c10::Device resolve_device(const std::string& spec) {
   }
 
   // A vendor backend says how many devices it has through its hooks.
-  if (device.type() == c10::DeviceType::PrivateUse1 && at::isPrivateUse1HooksRegistered()) {
-    const int count = at::detail::getPrivateUse1Hooks().deviceCount();
-    const std::string name = c10::get_privateuse1_backend();
+  if (const auto vendor = vendor_devices();
+      vendor && device.type() == c10::DeviceType::PrivateUse1) {
+    const int count = vendor->count;
+    const std::string& name = vendor->name;
     if (count == 0)
       throw Error("device '" + spec + "' requested but no " + name + " device is visible");
     if (device.has_index() && device.index() >= count) {
@@ -68,6 +69,13 @@ c10::Device resolve_device(const std::string& spec) {
                 "' is not available here: " + first_line(e.what_without_backtrace()));
   }
   return device;
+}
+
+std::optional<VendorDevices> vendor_devices() {
+  if (!c10::is_privateuse1_backend_registered() || !at::isPrivateUse1HooksRegistered())
+    return std::nullopt;
+  return VendorDevices{.name = c10::get_privateuse1_backend(),
+                       .count = at::detail::getPrivateUse1Hooks().deviceCount()};
 }
 
 void set_current_device(const c10::Device& device) {

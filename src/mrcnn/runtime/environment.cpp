@@ -3,11 +3,11 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
-#include <ATen/detail/PrivateUse1HooksInterface.h>
 #include <fmt/format.h>
 #include <torch/version.h>
 
 #include "mrcnn/build_info.h"
+#include "mrcnn/runtime/device.h"
 
 namespace mrcnn::runtime {
 namespace {
@@ -58,10 +58,8 @@ std::string describe_environment() {
   if (at::hasXPU()) out += ", xpu";
   if (at::hasMPS()) out += ", mps";
   // A vendor backend loaded from MRCNN_BACKEND_PLUGINS.
-  if (c10::is_privateuse1_backend_registered() && at::isPrivateUse1HooksRegistered()) {
-    const std::string name = c10::get_privateuse1_backend();
-    const int count = at::detail::getPrivateUse1Hooks().deviceCount();
-    for (int i = 0; i < count; ++i) out += fmt::format(", {}:{}", name, i);
+  if (const auto vendor = vendor_devices()) {
+    for (int i = 0; i < vendor->count; ++i) out += fmt::format(", {}:{}", vendor->name, i);
   }
   out += "\n";
 
