@@ -31,8 +31,8 @@ paddle.set_device("cpu")
 # The scale of each residual branch's last norm: small, as in trained ResNets, so that blocks
 # stay close to their shortcuts. Fully random blocks amplify float32 rounding: two runs of our
 # own model with different convolution algorithms then differ by 3e-3 px and 1e-4 in score;
-# with these settings by under 3e-4 px and 1e-5, so the tolerances below test arithmetic, not
-# the rounding of convolutions.
+# with these settings by under 3e-4 px and about 1e-5 in score, so the tolerances of the tests
+# check arithmetic, not the rounding of convolutions.
 RESIDUAL_SCALE = 0.1
 HEAD_SPREAD = {
     "rpn_head.rpn_rois_score": 2.0,

@@ -8,8 +8,8 @@ set -- and the same .pdparams file:
 
 - evaluation: PaddleDetection's Trainer(cfg, 'eval') as tools/eval.py runs it, and
   `mrcnn eval --weights model.pdparams`. The same detections: labels equal, boxes to 1e-3 px,
-  scores to 1e-5, each mask with IoU >= 0.99 against its counterpart; and pycocotools scores
-  both result files to the same COCO tables.
+  scores to SCORE_TOLERANCE, each mask with IoU >= 0.99 against its counterpart; and
+  pycocotools scores both result files to the same COCO tables.
 - training: one training forward of each on the first image, with every anchor and RoI
   sampled (batch_size_per_im far above their number), so no random draw decides anything. Each
   of the five losses agrees to 1e-5 relative: they are float32 sums over ~10^4 anchors and
@@ -48,6 +48,11 @@ pytestmark = pytest.mark.skipif(
 
 HEIGHT, WIDTH = 320, 448  # evaluated at target_size [320, 512]: scale 1 on both sides
 NUM_IMAGES = 3
+# A score is a softmax of class logits that come out of ~60 float32 layers, which the two
+# convolution libraries sum in an order set by the CPU's vector units; the worst of 300
+# differences was 8e-6 on one machine and 1.3e-5 on another of the same kind. A real
+# difference in arithmetic (a clip, a normalisation, a decode) moves scores by 1e-3 or more.
+SCORE_TOLERANCE = 5e-5
 
 
 def make_dataset(root, rng):
@@ -168,8 +173,8 @@ def test_detections_equal_paddledetections(results):
     theirs, ours = found["paddle"]["bbox"], found["ours"]["bbox"]
     assert len(theirs) >= 10 * NUM_IMAGES, "too few detections for a meaningful comparison"
     assert len(ours) == len(theirs)
-    for t, o in paired(theirs, ours):
-        assert abs(t["score"] - o["score"]) <= 1e-5, (t, o)
+    worst = max(paired(theirs, ours), key=lambda pair: abs(pair[0]["score"] - pair[1]["score"]))
+    assert abs(worst[0]["score"] - worst[1]["score"]) <= SCORE_TOLERANCE, worst
 
 
 def test_masks_equal_paddledetections(results):
@@ -183,7 +188,7 @@ def test_masks_equal_paddledetections(results):
     for t in theirs:
         # The mask of the same detection: same image, category and score.
         o = min(by_key[(t["image_id"], t["category_id"])], key=lambda m: abs(m["score"] - t["score"]))
-        assert abs(o["score"] - t["score"]) <= 1e-5
+        assert abs(o["score"] - t["score"]) <= SCORE_TOLERANCE, (t["image_id"], t["score"], o["score"])
         iou = mask_util.iou([o["segmentation"]], [t["segmentation"]], [0])[0][0]
         area = mask_util.area(t["segmentation"])
         if area > 0 or mask_util.area(o["segmentation"]) > 0:
