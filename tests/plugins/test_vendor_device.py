@@ -222,9 +222,15 @@ def test_the_recipe_runs_a_step_at_full_resolution_on_the_device(tmp_path):
 def distributed(shapes, tmp_path_factory):
     base = tmp_path_factory.mktemp("distributed")
     env = dict(MRCNN_SIM_DEVICES="2", OMP_NUM_THREADS="1")
+    # The one-process run keeps two threads. With one thread and two images a batch, one of
+    # ATen's CPU kernels takes another vector path for the fallback's host copies, and these 3
+    # steps of the demo model carry that rounding far: measured 8.9e-2 by the metric below, the
+    # same as a CPU run with ATEN_CPU_CAPABILITY=default against the vectorised CPU run. With
+    # two threads the device run equals the CPU run to 2e-6; each rank of the launch (one image)
+    # equals it with one thread.
     single = mrcnn(["train", "-c", TINY, "--iters", "3",
                     *overrides(shapes, base / "single", "TrainReader.batch_size=2", ALL_ROIS, *ON_MLU)],
-                   report=base / "single_report.json", **env)
+                   report=base / "single_report.json", **dict(env, OMP_NUM_THREADS="2"))
     assert single.returncode == 0, single.stderr
     launched = subprocess.run(
         [TORCHRUN, "--standalone", "--nproc_per_node=2", "--no-python", MRCNN, "train", "-c", TINY,
